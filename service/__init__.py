@@ -1,0 +1,3 @@
+"""Nabla: derivatives as a service."""
+
+__version__ = "0.1.0"

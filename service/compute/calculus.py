@@ -1,0 +1,160 @@
+"""Symbolic calculus: derivatives of any order, Jacobians, gradients and Hessians, as plain frozen results.
+
+One implementation per concept: the gradient is the one-row Jacobian of a scalar function, and the Hessian is the
+Jacobian of the gradient, computed on the upper triangle and mirrored. Everything here may swell with the input, so
+it runs in a worker process with a deadline; results are plain values that pickle cheaply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine, to_sympy
+from service.compute.errors import InvalidInput, NablaError, located
+from service.compute.language.build import build, free_names
+from service.compute.language.functions import CONSTANTS
+from service.compute.language.printer import to_latex, to_text
+from service.compute.language.syntax import parse
+from service.compute.limits import Limits
+
+OPERATIONS = ("derivative", "jacobian", "gradient", "hessian")
+
+
+@dataclass(frozen=True)
+class CalculusTask:
+    """What to differentiate. Hashable: it is also the key of the compiled-function cache."""
+
+    operation: str  # one of OPERATIONS
+    functions: tuple[str, ...]
+    variables: tuple[str, ...] | None  # None: the free names that are not parameters, in natural order
+    parameters: tuple[str, ...]
+    wrt: tuple[str, ...] = ()  # derivative only: differentiate by these names in turn
+    order: int = 1  # derivative only, without wrt: the order in the function's one variable
+    limits: Limits = Limits()
+    max_nodes: int = 200_000
+
+
+@dataclass(frozen=True)
+class Symbolic:
+    """One symbolic result: the expression in the engine that computed it, as text, and as LaTeX."""
+
+    expr: EngineExpr
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class CalculusResult:
+    """Derivatives of a task, flat in row-major order of ``shape``, beside the functions they came from."""
+
+    variables: tuple[str, ...]
+    parameters: tuple[str, ...]
+    functions: tuple[EngineExpr, ...]
+    derivatives: tuple[Symbolic, ...]
+    shape: tuple[int, ...]
+    wrt: tuple[str, ...] = ()  # derivative only: the names differentiated by, in turn
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key putting x2 before x10."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
+
+
+def _location(task: CalculusTask, index: int) -> tuple[str | int, ...]:
+    return ("functions", index) if task.operation == "jacobian" else ("function",)
+
+
+def parse_functions(task: CalculusTask) -> tuple[list[sp.Expr], tuple[str, ...]]:
+    """The SymPy expressions of the task's functions and the variables they are functions of."""
+    known = None if task.variables is None else {*task.variables, *task.parameters}
+    trees = []
+    for index, text in enumerate(task.functions):
+        try:
+            trees.append(parse(text, task.limits))
+        except NablaError as error:
+            raise error.at("body", *_location(task, index)) from None
+    variables = task.variables
+    if variables is None:
+        names = set().union(*(free_names(t) for t in trees)) - set(CONSTANTS) - set(task.parameters)
+        variables = tuple(sorted(names | (set(task.wrt) - set(task.parameters)), key=natural_key))
+    exprs = []
+    for index, tree in enumerate(trees):
+        try:
+            exprs.append(build(tree, known, task.limits))
+        except NablaError as error:
+            raise error.at("body", *_location(task, index)) from None
+    return exprs, variables
+
+
+def _symbolic(exprs: Sequence[EngineExpr]) -> tuple[Symbolic, ...]:
+    printed: dict[EngineExpr, Symbolic] = {}
+    out = []
+    for expr in exprs:
+        if expr not in printed:
+            as_sympy = to_sympy(expr)
+            printed[expr] = Symbolic(expr, to_text(as_sympy), to_latex(as_sympy))
+        out.append(printed[expr])
+    return tuple(out)
+
+
+def _jacobian(
+    functions: Sequence[EngineExpr], variables: Sequence[str], budget: NodeBudget, upper: bool = False
+) -> list[list[EngineExpr]]:
+    rows: list[list[EngineExpr]] = []
+    for i, function in enumerate(functions):
+        row = [rows[j][i] if upper and j < i else differentiate(function, v) for j, v in enumerate(variables)]
+        budget.charge(row[i:] if upper else row)
+        rows.append(row)
+    return rows
+
+
+def _derivative(function: EngineExpr, wrt: Sequence[str], budget: NodeBudget) -> EngineExpr:
+    for name in wrt:
+        function = differentiate(function, name)
+        budget.charge([function])
+    return function
+
+
+def _validate_derivative(task: CalculusTask, variables: tuple[str, ...]) -> tuple[str, ...]:
+    if task.wrt:
+        unknown = [name for name in task.wrt if name not in variables]
+        if unknown:
+            raise located(
+                InvalidInput,
+                f"'{unknown[0]}' is not one of the variables ({', '.join(variables)}); differentiate by one of them",
+                ("body", "variable"),
+            )
+        return task.wrt
+    if len(variables) == 1:
+        return variables * task.order
+    detail = (
+        f"the function has {len(variables)} variables ({', '.join(variables)}); name the one to differentiate by "
+        "in 'variable'"
+        if variables
+        else "the function has no variables; name the one to differentiate by in 'variable'"
+    )
+    raise located(InvalidInput, detail, ("body", "variable"))
+
+
+def run(task: CalculusTask) -> CalculusResult:
+    """Differentiate as ``task`` asks. Raises ``NablaError`` subclasses for every client mistake or limit."""
+    exprs, variables = parse_functions(task)
+    functions = tuple(to_engine(e) for e in exprs)
+    budget = NodeBudget(task.max_nodes)
+    if task.operation == "derivative":
+        wrt = _validate_derivative(task, variables)
+        flat = [_derivative(functions[0], wrt, budget)]
+        return CalculusResult(variables, task.parameters, functions, _symbolic(flat), (), wrt)
+    shape: tuple[int, ...]
+    if task.operation == "hessian":
+        (gradient,) = _jacobian(functions, variables, budget)
+        flat = [d for row in _jacobian(gradient, variables, budget, upper=True) for d in row]
+        shape = (len(variables), len(variables))
+    else:
+        flat = [d for row in _jacobian(functions, variables, budget) for d in row]
+        shape = (len(variables),) if task.operation == "gradient" else (len(functions), len(variables))
+    return CalculusResult(variables, task.parameters, functions, _symbolic(flat), shape)

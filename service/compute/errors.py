@@ -1,0 +1,143 @@
+"""The error tree of Nabla. Every failure a client can cause is one of these; anything else is a bug.
+
+    NablaError
+    ├── InvalidExpression          422  the function text is not a valid expression
+    │   ├── ExpressionSyntaxError  422  bad syntax: names the position and what was expected
+    │   ├── UnsupportedFunction    422  a call to a function outside the allowlist
+    │   └── UnknownName            422  a name that is neither a variable nor a parameter nor a constant
+    ├── InvalidInput               422  the request is well-formed JSON but asks for something impossible
+    │   └── InvalidPoint           422  a point of the wrong size, an unknown coordinate, a non-real exact value
+    ├── LimitExceeded              422  a configured limit was exceeded
+    │   ├── TooLarge               413  a batch or body larger than the configured maximum
+    │   └── TooComplex             422  symbolic work over its node budget or its deadline
+    └── ServiceUnavailable         503  a worker crashed; retry after a moment
+
+Each class carries a ``type`` slug, a ``title`` and an HTTP ``status``. Instances carry a ``detail`` sentence and a
+list of ``errors``, each ``{"loc": [...], "msg": ..., "type": ...}`` plus optional ``position``. They are plain,
+picklable values: workers raise them and the web process re-raises them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    """One located problem inside a request."""
+
+    loc: Loc
+    msg: str
+    type: str
+    position: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+        if self.position is not None:
+            item["position"] = self.position
+        return item
+
+
+@dataclass
+class NablaError(Exception):
+    """Base of every error a client can cause."""
+
+    detail: str
+    errors: list[ErrorItem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    type: ClassVar[str] = "nabla_error"
+    title: ClassVar[str] = "Request cannot be processed"
+    status: ClassVar[int] = 400
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+    def __str__(self) -> str:
+        return self.detail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.detail, self.errors, self.headers))
+
+    def at(self, *prefix: str | int) -> NablaError:
+        """The same error with ``prefix`` put before every location (e.g. ``("body", "functions", 2)``)."""
+        self.errors = [ErrorItem((*prefix, *e.loc), e.msg, e.type, e.position) for e in self.errors]
+        return self
+
+
+def located(cls: type[NablaError], detail: str, loc: Loc = (), position: int | None = None) -> NablaError:
+    """An error of class ``cls`` with one located item carrying the same message."""
+    return cls(detail, [ErrorItem(loc, detail, cls.type, position)])
+
+
+class InvalidExpression(NablaError):
+    type = "invalid_expression"
+    title = "Invalid expression"
+    status = 422
+
+
+class ExpressionSyntaxError(InvalidExpression):
+    type = "syntax_error"
+    title = "Expression syntax error"
+
+
+class UnsupportedFunction(InvalidExpression):
+    type = "unsupported_function"
+    title = "Unsupported function"
+
+
+class UnknownName(InvalidExpression):
+    type = "unknown_name"
+    title = "Unknown name"
+
+
+class InvalidInput(NablaError):
+    type = "invalid_input"
+    title = "Invalid input"
+    status = 422
+
+
+class InvalidPoint(InvalidInput):
+    type = "invalid_point"
+    title = "Invalid point"
+
+
+class LimitExceeded(NablaError):
+    type = "limit_exceeded"
+    title = "Limit exceeded"
+    status = 422
+
+
+class TooLarge(LimitExceeded):
+    type = "too_large"
+    title = "Request too large"
+    status = 413
+
+
+class TooComplex(LimitExceeded):
+    type = "too_complex"
+    title = "Too complex"
+    status = 422
+
+
+class ServiceUnavailable(NablaError):
+    type = "service_unavailable"
+    title = "Service temporarily unavailable"
+    status = 503
+
+
+ERROR_CLASSES: tuple[type[NablaError], ...] = (
+    InvalidExpression,
+    ExpressionSyntaxError,
+    UnsupportedFunction,
+    UnknownName,
+    InvalidInput,
+    InvalidPoint,
+    LimitExceeded,
+    TooLarge,
+    TooComplex,
+    ServiceUnavailable,
+)

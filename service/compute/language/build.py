@@ -1,0 +1,177 @@
+"""Syntax tree to SymPy: every node through an explicit constructor, every name checked.
+
+Symbols are declared real. Decimal literals become exact rationals (``0.1`` is ``1/10``). Exact numeric powers are
+refused before they are computed when they would exceed the bit budget (``9^9^9^9`` fails in microseconds), and a
+constant sub-expression that evaluates to an infinity or NaN (``1/0``, ``log(0)``) is refused at its position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import sympy as sp
+
+from service.compute.errors import (
+    InvalidExpression,
+    LimitExceeded,
+    UnknownName,
+    UnsupportedFunction,
+    located,
+)
+from service.compute.language.functions import CATALOGUE, CONSTANTS
+from service.compute.language.syntax import Binary, Call, Name, Node, Number, Unary, parse
+from service.compute.limits import DEFAULT_LIMITS, Limits
+
+_UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+_INDEX_ARGUMENT = {"polygamma": 0, "dirac": 1}  # arguments that must be small non-negative integers
+_MAX_INDEX = 64
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The one SymPy symbol a name of the language stands for."""
+    return sp.Symbol(name, real=True)
+
+
+def free_names(tree: Node) -> set[str]:
+    """Names used as values (not as called functions) in ``tree``, constants included."""
+    stack, names = [tree], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name):
+            names.add(node.name)
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+        elif isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, Binary):
+            stack.extend((node.left, node.right))
+    return names
+
+
+class _Builder:
+    def __init__(self, known: Collection[str] | None, limits: Limits) -> None:
+        self.known = known
+        self.limits = limits
+
+    def build(self, node: Node) -> sp.Expr:
+        if isinstance(node, Number):
+            return sp.Rational(node.value.numerator, node.value.denominator)
+        if isinstance(node, Name):
+            return self.name(node)
+        if isinstance(node, Unary):
+            operand = self.build(node.operand)
+            return -operand if node.op == "-" else operand
+        if isinstance(node, Binary):
+            return self.binary(node)
+        return self.call(node)
+
+    def name(self, node: Name) -> sp.Expr:
+        if node.name in CATALOGUE:
+            raise located(
+                InvalidExpression,
+                f"'{node.name}' at position {node.pos} is a function; call it as {node.name}(...)",
+                (),
+                node.pos,
+            )
+        if self.known is not None and node.name in self.known:
+            return symbol(node.name)
+        if node.name in CONSTANTS:
+            return CONSTANTS[node.name]
+        if self.known is None:
+            return symbol(node.name)
+        listed = ", ".join(sorted(self.known)) or "none"
+        raise located(
+            UnknownName,
+            f"unknown name '{node.name}' at position {node.pos}: it is not a variable, a parameter or a "
+            f"constant (known names: {listed}); add it to 'variables' or 'parameters'",
+            (),
+            node.pos,
+        )
+
+    def binary(self, node: Binary) -> sp.Expr:
+        if node.op == "^":
+            base, exponent = self.build(node.left), self.build(node.right)
+            self.check_power(base, exponent, node.pos)
+            return self.checked(sp.Pow(base, exponent), node.pos, "the power is undefined")
+        # Sums and products are left-leaning chains of any length: walk them without recursion.
+        additive = node.op in "+-"
+        operands: list[tuple[str, Node, int]] = []
+        current: Node = node
+        while isinstance(current, Binary) and current.op in ("+-" if additive else "*/"):
+            operands.append((current.op, current.right, current.pos))
+            current = current.left
+        parts = [self.build(current)]
+        for op, operand, pos in reversed(operands):
+            value = self.build(operand)
+            if op == "-":
+                value = -value
+            elif op == "/":
+                value = self.checked(sp.Pow(value, -1), pos, "division by zero")
+            parts.append(value)
+        result = sp.Add(*parts) if additive else sp.Mul(*parts)
+        return self.checked(result, node.pos, "the operation is undefined")
+
+    def check_power(self, base: sp.Expr, exponent: sp.Expr, pos: int) -> None:
+        if not (isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational)):
+            return
+        size = max(int(base.p).bit_length(), int(base.q).bit_length())
+        bits = size * abs(int(exponent.p)) // int(exponent.q)
+        if bits > self.limits.max_power_bits:
+            raise located(
+                LimitExceeded,
+                f"the power at position {pos} would have about {bits} bits; "
+                f"exact powers may have at most {self.limits.max_power_bits}",
+                (),
+                pos,
+            )
+
+    def call(self, node: Call) -> sp.Expr:
+        spec = CATALOGUE.get(node.name)
+        if spec is None:
+            raise located(
+                UnsupportedFunction,
+                f"unknown function '{node.name}' at position {node.pos}; supported functions: "
+                + ", ".join(sorted(CATALOGUE)),
+                (),
+                node.pos,
+            )
+        if not spec.accepts(len(node.args)):
+            raise located(
+                InvalidExpression,
+                f"{node.name} takes {spec.arity_text()}, got {len(node.args)} at position {node.pos}",
+                (),
+                node.pos,
+            )
+        args = [self.build(arg) for arg in node.args]
+        index = _INDEX_ARGUMENT.get(node.name)
+        if index is not None and index < len(args):
+            self.check_index(node, args[index])
+        return self.checked(spec.build(*args), node.pos, f"{node.name} is undefined here")
+
+    def check_index(self, node: Call, value: sp.Expr) -> None:
+        if not (isinstance(value, sp.Integer) and 0 <= int(value) <= _MAX_INDEX):
+            raise located(
+                InvalidExpression,
+                f"the order argument of {node.name} at position {node.pos} must be an integer "
+                f"from 0 to {_MAX_INDEX}",
+                (),
+                node.pos,
+            )
+
+    @staticmethod
+    def checked(result: sp.Expr, pos: int, reason: str) -> sp.Expr:
+        if any(result is undefined for undefined in _UNDEFINED):
+            raise located(InvalidExpression, f"{reason} at position {pos}", (), pos)
+        return result
+
+
+def build(tree: Node, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS) -> sp.Expr:
+    """The SymPy expression of ``tree``. With ``known``, any other non-constant name is an ``UnknownName``."""
+    return _Builder(known, limits).build(tree)
+
+
+def parse_expression(
+    text: str, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS
+) -> sp.Expr:
+    """Parse and build ``text`` in one step."""
+    return build(parse(text, limits), known, limits)

@@ -1,0 +1,254 @@
+"""Text to syntax tree: the lexer and a Pratt (precedence-climbing) parser of the expression language.
+
+The grammar, loosest binding first::
+
+    expr    := expr ('+' | '-') expr | expr ('*' | '/') expr | ('-' | '+') expr | expr ('^' | '**') expr | atom
+    atom    := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+
+Powers are right-associative and bind tighter than unary minus (``-x^2`` is ``-(x^2)``; ``2^-x`` is allowed).
+Positions are 0-based character offsets into the text. Every limit is checked here, before any tree is built
+by SymPy: text length, node count, nesting depth, literal digits and literal exponents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from service.compute.errors import ExpressionSyntaxError, LimitExceeded, located
+from service.compute.limits import DEFAULT_LIMITS, Limits
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[ \t\r\n]+)
+  | (?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+  | (?P<name>[A-Za-z][A-Za-z0-9_]*)
+  | (?P<op>\*\*|[-+*/^(),])
+    """,
+    re.VERBOSE | re.ASCII,
+)
+
+NUMBER, NAME, OP, END = "number", "name", "op", "end"
+
+_INFIX_POWER = {"+": 10, "-": 10, "*": 20, "/": 20, "^": 40, "**": 40}
+_PREFIX_POWER = 30  # binds looser than '^': -x^2 == -(x^2)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str
+    text: str
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: Fraction
+    text: str
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[Node, ...]
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str
+    operand: Node
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # one of + - * / ^  ('**' is stored as '^')
+    left: Node
+    right: Node
+    pos: int
+
+
+Node = Number | Name | Call | Unary | Binary
+
+
+def _describe(token: Token) -> str:
+    return "the end of the input" if token.kind == END else f"'{token.text}'"
+
+
+def _syntax_error(message: str, pos: int) -> ExpressionSyntaxError:
+    return located(ExpressionSyntaxError, message, (), pos)  # type: ignore[return-value]
+
+
+def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
+    """Split ``text`` into tokens, ending with an END token. Raises on any character outside the language."""
+    if len(text) > limits.max_length:
+        raise located(
+            LimitExceeded,
+            f"the expression has {len(text)} characters; the limit is {limits.max_length}",
+        )
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise _syntax_error(f"unexpected character {text[pos]!r} at position {pos}", pos)
+        kind = match.lastgroup
+        if kind != "ws":
+            tokens.append(Token(str(kind), match.group(), pos))
+        pos = match.end()
+    tokens.append(Token(END, "", len(text)))
+    return tokens
+
+
+def parse_number(text: str, pos: int, limits: Limits) -> Fraction:
+    """The exact value of a decimal literal, refusing literals longer or larger than the limits."""
+    mantissa, _, exponent = text.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = len((whole + fraction).lstrip("0"))
+    if digits > limits.max_literal_digits:
+        raise located(
+            LimitExceeded,
+            f"the number at position {pos} has {digits} digits; the limit is {limits.max_literal_digits}",
+            (),
+            pos,
+        )
+    power = int(exponent) if exponent else 0
+    if abs(power) > limits.max_literal_exponent:
+        raise located(
+            LimitExceeded,
+            f"the exponent of the number at position {pos} is {power}; "
+            f"its magnitude may be at most {limits.max_literal_exponent}",
+            (),
+            pos,
+        )
+    scaled = int(whole + fraction or "0")
+    return Fraction(scaled) * Fraction(10) ** (power - len(fraction))
+
+
+class _Parser:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.tokens = tokenize(text, limits)
+        self.index = 0
+        self.limits = limits
+        self.nodes = 0
+        self.depth = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def count(self, pos: int) -> None:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise located(
+                LimitExceeded,
+                f"the expression has more than {self.limits.max_nodes} nodes (reached at position {pos})",
+                (),
+                pos,
+            )
+
+    def expression(self, right_power: int = 0) -> Node:
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            pos = self.token.pos
+            raise located(
+                LimitExceeded,
+                f"the expression nests deeper than {self.limits.max_depth} levels (at position {pos})",
+                (),
+                pos,
+            )
+        left = self.prefix()
+        while (power := self.infix_power()) > right_power:
+            op = self.advance()
+            # '^' is right-associative: its right side may hold another '^'.
+            right = self.expression(power - 1 if power == _INFIX_POWER["^"] else power)
+            self.count(op.pos)
+            left = Binary("^" if op.text == "**" else op.text, left, right, op.pos)
+        self.depth -= 1
+        return left
+
+    def infix_power(self) -> int:
+        token = self.token
+        if token.kind == OP and token.text in _INFIX_POWER:
+            return _INFIX_POWER[token.text]
+        if token.kind in (OP, END) and token.text in (")", ",", ""):
+            return 0
+        previous = self.tokens[self.index - 1]
+        hint = f" (write {previous.text}*{token.text} for a product)" if token.kind in (NAME, NUMBER) else ""
+        raise _syntax_error(
+            f"expected an operator or the end of the expression at position {token.pos}, "
+            f"found {_describe(token)}{hint}",
+            token.pos,
+        )
+
+    def prefix(self) -> Node:
+        token = self.advance()
+        self.count(token.pos)
+        if token.kind == NUMBER:
+            return Number(parse_number(token.text, token.pos, self.limits), token.text, token.pos)
+        if token.kind == NAME:
+            if self.token.kind == OP and self.token.text == "(":
+                return self.call(token)
+            return Name(token.text, token.pos)
+        if token.kind == OP and token.text in ("-", "+"):
+            return Unary(token.text, self.expression(_PREFIX_POWER), token.pos)
+        if token.kind == OP and token.text == "(":
+            inner = self.expression()
+            self.expect(")", token)
+            return inner
+        raise self.operand_error(token)
+
+    def operand_error(self, token: Token) -> ExpressionSyntaxError:
+        if self.index == 1:
+            where = f"at position {token.pos}"
+        else:
+            previous = self.tokens[self.index - 2]
+            where = f"after '{previous.text}' at position {token.pos}"
+        found = "" if token.kind == END else f", found {_describe(token)}"
+        return _syntax_error(f"expected an operand {where}{found}", token.pos)
+
+    def call(self, name: Token) -> Call:
+        opening = self.advance()
+        args = [self.expression()]
+        while self.token.kind == OP and self.token.text == ",":
+            self.advance()
+            args.append(self.expression())
+        self.expect(")", opening)
+        return Call(name.text, tuple(args), name.pos)
+
+    def expect(self, text: str, opening: Token) -> None:
+        token = self.token
+        if token.kind == OP and token.text == text:
+            self.advance()
+            return
+        raise _syntax_error(
+            f"expected '{text}' to close the '{opening.text}' at position {opening.pos}, "
+            f"found {_describe(token)} at position {token.pos}",
+            token.pos,
+        )
+
+
+def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:
+    """Parse ``text`` into a syntax tree, or raise an ``ExpressionSyntaxError`` / ``LimitExceeded``."""
+    parser = _Parser(text, limits)
+    if parser.token.kind == END:
+        raise _syntax_error("expected an expression, found an empty text", 0)
+    tree = parser.expression()
+    if parser.token.kind != END:
+        token = parser.token
+        raise _syntax_error(f"unexpected {_describe(token)} at position {token.pos}", token.pos)
+    return tree

@@ -1,0 +1,179 @@
+"""Compiled, vectorised evaluation of functions and their derivatives, with a status for every point.
+
+An ``Evaluator`` computes the functions and every distinct derivative entry in one compiled kernel: SymEngine's
+LLVM backend when every expression is SymEngine's, else ``sympy.lambdify`` over NumPy and SciPy (only trees built by
+the service's parser reach it). Functions with kinks (``abs``, ``sign``, ``min``, ``max``) get a second kernel that
+takes the other one-sided limit of every step: where the two sides differ, the derivative does not exist.
+
+Statuses, worst first: ``domain_error`` (a function is undefined or not real at the point, so no derivative there is
+an answer), ``non_finite`` (a function value is infinite or beyond float64), ``non_differentiable`` (a derivative
+is infinite, undefined, or differs from the two sides: a kink, cusp, jump or branch point). Entries that are not
+``ok`` are NaN here and ``null`` in JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.special
+import symengine as se
+import sympy as sp
+
+from service.compute.engine import EngineExpr, is_symengine, to_sympy
+
+Kernel = Callable[[np.ndarray], np.ndarray]
+
+OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE = "ok", "domain_error", "non_finite", "non_differentiable"
+STATUS_DETAIL = {
+    DOMAIN_ERROR: "the function is undefined or not real at this point",
+    NON_FINITE: "the function is infinite at this point, or its value exceeds the float64 range",
+    NON_DIFFERENTIABLE: "a derivative does not exist here (a kink, cusp, jump or branch point) or is infinite",
+}
+_CODES = (OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE)
+_KINKS = (sp.sign, sp.Heaviside, sp.DiracDelta, sp.Abs, sp.Min, sp.Max)
+
+
+def _step(inclusive: bool) -> Callable[..., np.ndarray]:
+    def heaviside(u: np.ndarray, *_: Any) -> np.ndarray:
+        return (u >= 0 if inclusive else u > 0).astype(float)
+
+    return heaviside
+
+
+def _sign(inclusive: bool) -> Callable[[np.ndarray], np.ndarray]:
+    def sign(u: np.ndarray) -> np.ndarray:
+        return np.where(u > 0, 1.0, np.where(u < 0, -1.0, 1.0 if inclusive else -1.0))
+
+    return sign
+
+
+def _dirac(u: np.ndarray, *_: Any) -> np.ndarray:
+    return np.where(u == 0, np.nan, 0.0)
+
+
+def _loggamma(u: np.ndarray) -> np.ndarray:
+    # Real only for u > 0; SciPy's gammaln would return log|gamma(u)| for negative u.
+    return np.where(u > 0, scipy.special.gammaln(np.where(u > 0, u, 1.0)), np.nan)
+
+
+def _neutral_step(u: np.ndarray, *_: Any) -> np.ndarray:
+    return np.heaviside(u, 0.5)
+
+
+# Functions whose NumPy/SciPy translation is wrong for us (sided limits, real domain) are renamed to names that
+# lambdify looks up in our own table instead of printing its built-in translation.
+_RENAMED = {sp.sign: "nabla_sign", sp.Heaviside: "nabla_step", sp.DiracDelta: "nabla_dirac", sp.loggamma: "nabla_loggamma"}
+
+
+def _renamed(expr: sp.Expr) -> sp.Expr:
+    for cls, name in _RENAMED.items():
+        expr = expr.replace(cls, sp.Function(name))
+    return expr
+
+
+def _modules(side: bool | None) -> list[Any]:
+    names: dict[str, Any] = {"nabla_loggamma": _loggamma, "nabla_dirac": _dirac}
+    if side is None:
+        names |= {"nabla_step": _neutral_step, "nabla_sign": np.sign}
+    else:
+        names |= {"nabla_step": _step(side), "nabla_sign": _sign(side)}
+    return [names, "scipy", "numpy"]
+
+
+def _symengine_kernel(inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> Kernel:
+    backend = "llvm" if se.have_llvm else "lambda"
+    compiled = se.Lambdify([se.Symbol(n) for n in inputs], list(outputs), real=True, cse=True, backend=backend)
+
+    def kernel(points: np.ndarray) -> np.ndarray:
+        return np.asarray(compiled(points), dtype=float).reshape(len(points), len(outputs))
+
+    return kernel
+
+
+def _sympy_kernel(inputs: Sequence[str], outputs: Sequence[sp.Expr], side: bool | None) -> Kernel:
+    symbols = [sp.Symbol(n, real=True) for n in inputs]
+    renamed = [_renamed(e) for e in outputs]
+    compiled = sp.lambdify(symbols, renamed, modules=_modules(side), cse=True, dummify=True)
+
+    def kernel(points: np.ndarray) -> np.ndarray:
+        columns = compiled(*points.T)
+        out = np.empty((len(points), len(outputs)))
+        for j, column in enumerate(columns):
+            out[:, j] = column
+        return out
+
+    return kernel
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """Compiled functions and derivative entries of one calculus result."""
+
+    inputs: tuple[str, ...]  # variables, then parameters: the columns of a point matrix
+    functions: int
+    index: np.ndarray  # for each flat derivative entry, its column among the distinct outputs
+    kernel: Kernel
+    sides: tuple[Kernel, Kernel] | None = field(default=None)
+
+    def evaluate(self, points: np.ndarray) -> Evaluation:
+        """Functions and derivatives at each row of ``points`` (shape N x len(inputs))."""
+        with np.errstate(all="ignore"):
+            raw = self.kernel(points)
+            values = raw[:, self.functions :][:, self.index]
+            functions = raw[:, : self.functions]
+            status = np.zeros(len(points), dtype=np.int8)
+            broken = ~np.isfinite(values)
+            if self.sides is not None:
+                left, right = (side(points)[:, self.functions :][:, self.index] for side in self.sides)
+                broken |= ~np.isclose(left, right, rtol=1e-13, atol=0.0, equal_nan=True)
+            status[broken.any(axis=1)] = 3
+            status[np.isinf(functions).any(axis=1)] = 2
+            status[np.isnan(functions).any(axis=1)] = 1
+            values[broken] = np.nan
+            values[status == 1] = np.nan
+            values[status == 2] = np.nan
+        return Evaluation(values, functions, status)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    values: np.ndarray  # N x entries; NaN where not ok
+    functions: np.ndarray  # N x functions
+    status: np.ndarray  # N codes into STATUSES
+
+    def status_of(self, row: int) -> str:
+        return _CODES[int(self.status[row])]
+
+    def problems(self, limit: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """The first ``limit`` points that are not ok, and how many points have each status."""
+        bad = np.flatnonzero(self.status)
+        listed = [
+            {"point": int(i), "status": _CODES[int(self.status[i])], "detail": STATUS_DETAIL[_CODES[int(self.status[i])]]}
+            for i in bad[:limit]
+        ]
+        counts = np.bincount(self.status, minlength=len(_CODES))
+        return listed, {code: int(n) for code, n in zip(_CODES, counts, strict=True) if n}
+
+
+def _has_kinks(exprs: Sequence[sp.Expr]) -> bool:
+    return any(e.has(*_KINKS) for e in exprs)
+
+
+def compile_evaluator(
+    inputs: Sequence[str], functions: Sequence[EngineExpr], derivatives: Sequence[EngineExpr]
+) -> Evaluator:
+    """Compile the functions and the distinct derivative entries into one kernel over ``inputs``."""
+    distinct: dict[EngineExpr, int] = {}
+    index = np.array([distinct.setdefault(d, len(distinct)) for d in derivatives], dtype=np.intp)
+    outputs = [*functions, *distinct]
+    if all(is_symengine(e) for e in outputs):
+        return Evaluator(tuple(inputs), len(functions), index, _symengine_kernel(inputs, outputs))
+    as_sympy = [to_sympy(e) for e in outputs]
+    kernel = _sympy_kernel(inputs, as_sympy, None)
+    if not _has_kinks(as_sympy):
+        return Evaluator(tuple(inputs), len(functions), index, kernel)
+    sides = (_sympy_kernel(inputs, as_sympy, True), _sympy_kernel(inputs, as_sympy, False))
+    return Evaluator(tuple(inputs), len(functions), index, kernel, sides)

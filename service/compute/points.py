@@ -1,0 +1,198 @@
+"""Points from JSON values to a float matrix: the batch layouts of the contract, exact strings, strict types.
+
+A coordinate is a JSON number (never a boolean) or an exact string in the expression language without variables
+(``"1/3"``, ``"pi/4"``, ``"sqrt(2)"``). Batches of plain numbers take a fast path straight into NumPy; anything else
+is checked element by element, and every error names the exact location.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from service.compute.errors import InvalidPoint, NablaError, TooLarge, located
+from service.compute.language.build import parse_expression
+from service.compute.limits import Limits
+
+Loc = tuple[str | int, ...]
+_EXACT_LIMITS = Limits(max_length=200, max_nodes=100, max_depth=20)
+
+
+@dataclass(frozen=True)
+class Points:
+    """A batch of points: one row per point, one column per input (variables, then parameters)."""
+
+    matrix: np.ndarray
+    exact: tuple[sp.Expr, ...] | None = None  # the exact coordinates of a single point given with strings
+
+
+def _error(detail: str, loc: Loc) -> NablaError:
+    return located(InvalidPoint, detail, ("body", *loc))
+
+
+@lru_cache(maxsize=4096)
+def exact_value(text: str) -> sp.Expr:
+    """The exact real constant that ``text`` denotes; raises ``NablaError`` if it has variables or is not real."""
+    value = parse_expression(text, known=(), limits=_EXACT_LIMITS)
+    approx = complex(value.evalf(30))
+    if approx.imag != 0 or not np.isfinite(approx.real):
+        raise located(InvalidPoint, f"{text!r} is not a finite real number")
+    return value
+
+
+def _number(value: Any, loc: Loc) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _error(f"expected a number or an exact string at {_where(loc)}, got {_json_type(value)}", loc)
+    if isinstance(value, str):
+        try:
+            return float(exact_value(value))
+        except NablaError as error:
+            raise _error(f"{error.detail} (at {_where(loc)})", loc) from None
+    try:
+        number = float(value)
+    except OverflowError:
+        number = float("inf")
+    if not np.isfinite(number):
+        raise _error(f"the number at {_where(loc)} is outside the float64 range", loc)
+    return number
+
+
+def _where(loc: Loc) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _fast_matrix(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray | None:
+    """A float matrix when every coordinate is a finite int or float and the rows are ``width`` wide, else None."""
+    try:
+        kinds = set(map(type, itertools.chain.from_iterable(rows)))
+    except TypeError:
+        return None
+    if not kinds <= {int, float}:
+        return None
+    try:
+        matrix = np.array(rows, dtype=np.float64)
+    except (ValueError, OverflowError):
+        return None
+    if matrix.shape != (len(rows), width) or not np.isfinite(matrix).all():
+        return None
+    return matrix
+
+
+def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
+    if isinstance(raw, Mapping):
+        missing = [n for n in names if n not in raw]
+        extra = [k for k in raw if k not in names]
+        if missing or extra:
+            parts = [f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(extra)}" if extra else ""]
+            raise _error(
+                f"{_where(loc)} must give exactly the variables ({', '.join(names)}): "
+                + "; ".join(p for p in parts if p),
+                loc,
+            )
+        return [_number(raw[n], (*loc, n)) for n in names]
+    if isinstance(raw, list):
+        if len(raw) != len(names):
+            raise _error(
+                f"{_where(loc)} has {len(raw)} values but the function has {len(names)} variables "
+                f"({', '.join(names)}); give one value per variable, in that order",
+                loc,
+            )
+        return [_number(v, (*loc, i)) for i, v in enumerate(raw)]
+    raise _error(f"{_where(loc)} must be an array or an object of coordinates, got {_json_type(raw)}", loc)
+
+
+def _rows(raw: Any, names: Sequence[str], max_points: int) -> np.ndarray:
+    if isinstance(raw, Mapping):
+        columns = [raw.get(n) for n in names]
+        extra = [k for k in raw if k not in names]
+        if extra or any(not isinstance(c, list) for c in columns):
+            raise _error(
+                f"points given as columns must have one array for each variable ({', '.join(names)})"
+                + (f"; unknown: {', '.join(extra)}" if extra else ""),
+                ("points",),
+            )
+        lengths = {len(c) for c in columns if isinstance(c, list)}
+        if len(lengths) > 1:
+            raise _error("every column of points must have the same length", ("points",))
+        count = lengths.pop() if lengths else 0
+        _check_count(count, max_points)
+        fast = _fast_matrix(columns, count) if columns else None
+        if fast is not None:
+            return fast.T.copy()
+        return np.array(
+            [[_number(c[i], ("points", n, i)) for n, c in zip(names, columns, strict=True)] for i in range(count)],
+            dtype=np.float64,
+        ).reshape(count, len(names))
+    if not isinstance(raw, list):
+        raise _error(f"points must be an array of points or an object of columns, got {_json_type(raw)}", ("points",))
+    _check_count(len(raw), max_points)
+    fast = _fast_matrix(raw, len(names))
+    if fast is not None:
+        return fast
+    return np.array([_point(p, names, ("points", i)) for i, p in enumerate(raw)], dtype=np.float64).reshape(
+        len(raw), len(names)
+    )
+
+
+def _check_count(count: int, max_points: int) -> None:
+    if count > max_points:
+        raise located(
+            TooLarge, f"the batch has {count} points; the limit is {max_points}", ("body", "points")
+        )
+    if count == 0:
+        raise _error("points must hold at least one point", ("points",))
+
+
+def _parameter_row(parameters: Mapping[str, Any], names: Sequence[str]) -> list[float]:
+    return [_number(parameters[n], ("parameters", n)) for n in names]
+
+
+def read_points(
+    *,
+    variables: Sequence[str],
+    parameters: Mapping[str, Any],
+    at: Any = None,
+    points: Any = None,
+    max_points: int,
+) -> Points | None:
+    """The evaluation points of a request as one matrix over variables and parameters, or None when there are none."""
+    names = list(parameters)
+    values = _parameter_row(parameters, names)
+    if at is not None:
+        row = _point(at, variables, ("at",))
+        given = [at[n] for n in variables] if isinstance(at, Mapping) else list(at)
+        given += [parameters[n] for n in names]
+        exact = tuple(_exact(v) for v in given) if any(isinstance(v, str) for v in given) else None
+        return Points(np.array([row + values], dtype=np.float64), exact)
+    if points is not None:
+        matrix = _rows(points, variables, max_points)
+        if names:
+            matrix = np.hstack([matrix, np.broadcast_to(np.array(values), (len(matrix), len(names)))])
+        return Points(matrix)
+    return None
+
+
+def _exact(value: Any) -> sp.Expr:
+    if isinstance(value, str):
+        return exact_value(value)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    return sp.Rational(value)  # a float is an exact binary fraction

@@ -1,0 +1,56 @@
+"""The ASGI application: ``create_app(settings)`` builds it; ``app`` is what uvicorn serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from service import __version__
+from service.api import calculus, health
+from service.config import Settings, get_settings
+from service.errors import add_exception_handlers
+from service.openapi import customise_openapi
+from service.runtime.calculus import Calculus
+from service.runtime.workers import WorkerPool
+
+DESCRIPTION = """Exact symbolic derivatives and their values, fast.
+
+Send a function in Nabla's expression grammar and, optionally, a point (`at`) or a batch (`points`). Every error is
+an `application/problem+json` document that says what is wrong and where."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A Nabla application with its own settings, worker pool and cache (started by the lifespan)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = WorkerPool(settings.workers, settings.compute_timeout, settings.worker_memory_mb)
+        app.state.pool = pool
+        app.state.calculus = Calculus(settings, pool)
+        try:
+            await pool.warm()
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPIOffline(
+        title="Nabla",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.settings = settings
+    app.include_router(calculus.router)
+    app.include_router(health.router)
+    add_exception_handlers(app)
+    customise_openapi(app)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,195 @@
+"""Request and response models of the calculus endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StrictFloat, StrictInt, model_validator
+
+from service.runtime.calculus import CalculusQuery
+from service.schemas.common import (
+    EvaluationFields,
+    EvaluationResponse,
+    Expression,
+    SymbolicExpression,
+    SymbolicMatrix,
+    SymbolicVector,
+    VariableName,
+    VariablesField,
+)
+
+Classification = Literal[
+    "positive definite", "negative definite", "indefinite", "positive semidefinite", "negative semidefinite"
+]
+
+
+class CalculusRequest(EvaluationFields, VariablesField):
+    function: Expression
+
+    def to_query(self, operation: str) -> CalculusQuery:
+        """The plain query the runtime takes."""
+        return CalculusQuery(
+            operation=operation,
+            functions=(self.function,),
+            variables=None if self.variables is None else tuple(self.variables),
+            parameters=dict(self.parameters),
+            at=self.at,
+            points=self.points,
+        )
+
+
+class DerivativeRequest(CalculusRequest):
+    """The derivative of one function by one variable, of any order, or a mixed partial derivative."""
+
+    variable: VariableName | None = Field(
+        None, description="The variable to differentiate by; optional when the function has one variable."
+    )
+    order: int | None = Field(
+        None, ge=1, description="How many times to differentiate (default 1; at most NABLA_MAX_ORDER, default 1000)."
+    )
+    wrt: list[VariableName] | None = Field(
+        None,
+        min_length=1,
+        description="A mixed partial derivative: differentiate by these variables in turn (instead of variable/order).",
+        examples=[["x", "y"]],
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> DerivativeRequest:
+        if self.wrt is not None and (self.variable is not None or self.order is not None):
+            raise ValueError("give either 'wrt' or 'variable' and 'order', not both")
+        return self
+
+    def to_query(self, operation: str = "derivative") -> CalculusQuery:
+        query = super().to_query(operation)
+        order = self.order or 1
+        wrt = tuple(self.wrt) if self.wrt else (self.variable,) * order if self.variable else ()
+        return replace(query, wrt=wrt, order=order)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"function": "x^2*sin(x)", "order": 2, "at": {"x": 1}},
+                {"function": "x^x", "variable": "x", "at": ["pi/4"]},
+            ]
+        }
+    }
+
+
+class GradientRequest(CalculusRequest):
+    """The gradient of a scalar function."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"function": "2^(x*y) + z*cos(x)", "at": {"x": 1, "y": 2, "z": 3}},
+                {"function": "a*x^2 + y", "parameters": {"a": 3}, "points": [[1, 2], [3, 4]]},
+            ]
+        }
+    }
+
+
+class DirectionalRequest(CalculusRequest):
+    """The derivative of a scalar function along a direction, and the direction of steepest ascent."""
+
+    direction: list[StrictInt | StrictFloat] = Field(
+        min_length=1, max_length=64, description="The direction vector, one component per variable."
+    )
+    normalize: bool = Field(True, description="Scale the direction to unit length first (the usual definition).")
+
+    @model_validator(mode="after")
+    def _needs_point(self) -> DirectionalRequest:
+        if self.at is None and self.points is None:
+            raise ValueError("a directional derivative needs 'at' (or 'points') to evaluate at")
+        return self
+
+    def to_query(self, operation: str = "directional") -> CalculusQuery:
+        return replace(super().to_query(operation), direction=list(self.direction), normalize=self.normalize)
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"function": "x^2*y^2", "at": {"x": 2, "y": 0}, "direction": [1, 0]}]}
+    }
+
+
+class JacobianRequest(EvaluationFields, VariablesField):
+    """The Jacobian matrix of a vector function: one row per function, one column per variable."""
+
+    functions: list[Expression] = Field(min_length=1, description="The component functions (at most NABLA_MAX_FUNCTIONS).")
+
+    def to_query(self, operation: str = "jacobian") -> CalculusQuery:
+        return CalculusQuery(
+            operation=operation,
+            functions=tuple(self.functions),
+            variables=None if self.variables is None else tuple(self.variables),
+            parameters=dict(self.parameters),
+            at=self.at,
+            points=self.points,
+        )
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"functions": ["2*x^2", "x*sqrt(y)"], "at": {"x": 1, "y": 4}}]}
+    }
+
+
+class HessianRequest(CalculusRequest):
+    """The Hessian matrix of a scalar function, with eigenvalues and definiteness at a point."""
+
+    model_config = {"json_schema_extra": {"examples": [{"function": "x^2*y^3", "at": {"x": 1, "y": 2}}]}}
+
+
+Values = list[float | None]
+
+
+class DerivativeResponse(EvaluationResponse):
+    variable: str | None = Field(description="The variable differentiated by (null for a mixed partial).")
+    order: int
+    wrt: list[str] = Field(description="The variables differentiated by, in turn.")
+    derivative: SymbolicExpression
+    value: float | None = None
+    values: Values | None = None
+    exact: SymbolicExpression | None = Field(None, description="With an exact point (strings): the exact value.")
+
+
+class GradientResponse(EvaluationResponse):
+    gradient: SymbolicVector
+    value: Values | None = None
+    values: list[Values] | None = None
+    exact: SymbolicVector | None = None
+
+
+class SteepestAscent(BaseModel):
+    direction: Values | None = Field(None, description="Unit vector of steepest ascent (null at a critical point).")
+    rate: float | None = Field(None, description="The rate of steepest ascent: the gradient's norm.")
+    directions: list[Values] | None = None
+    rates: Values | None = None
+
+
+class DirectionalResponse(EvaluationResponse):
+    gradient_expressions: SymbolicVector
+    value: float | None = None
+    values: Values | None = None
+    gradient: Values | None = None
+    gradients: list[Values] | None = None
+    direction: list[float] = Field(description="The direction as used (unit length when normalize is true).")
+    steepest_ascent: SteepestAscent | None = None
+
+
+class JacobianResponse(EvaluationResponse):
+    jacobian: SymbolicMatrix
+    value: list[Values] | None = None
+    values: list[list[Values]] | None = None
+    exact: SymbolicMatrix | None = None
+
+
+class HessianResponse(EvaluationResponse):
+    hessian: SymbolicMatrix
+    symmetric: bool = Field(
+        description="True: the lower triangle mirrors the upper one (mixed partials are equal, Schwarz's theorem)."
+    )
+    value: list[Values] | None = None
+    values: list[list[Values]] | None = None
+    eigenvalues: Annotated[Values | list[Values] | None, Field(description="Ascending; per point with `points`.")] = None
+    classification: Classification | None = None
+    classifications: list[Classification | None] | None = None
+    exact: SymbolicMatrix | None = None

@@ -1,0 +1,194 @@
+"""Reusable request and response pieces: names, expressions, coordinates, points, symbolic results, problems."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    SkipValidation,
+    WithJsonSchema,
+    model_validator,
+)
+
+VariableName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        max_length=64,
+        description="A name: a letter, then letters, digits or underscores.",
+        examples=["x", "theta", "x_1"],
+    ),
+]
+Expression = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description=(
+            "An expression in Nabla's grammar: numbers, names, + - * / ^ (or **), parentheses and calls to the "
+            "allowlisted functions; constants pi and e. Limited in length, nodes and depth by the server's settings "
+            "(NABLA_MAX_EXPRESSION_LENGTH, default 10000 characters)."
+        ),
+        examples=["sin(x*y) + z*cos(x)"],
+    ),
+]
+def _coordinate(value: Any) -> int | float | str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        kind = "a boolean" if isinstance(value, bool) else "null" if value is None else type(value).__name__
+        raise ValueError(f"expected a number or an exact string such as '1/3', got {kind}")
+    if isinstance(value, str) and not 0 < len(value) <= 200:
+        raise ValueError("an exact number is a string of 1 to 200 characters")
+    return value
+
+
+def _point(value: Any) -> dict[str, Any] | list[Any]:
+    if not isinstance(value, dict | list):
+        raise ValueError("a point is an object {name: value} or an array of values")
+    return value
+
+
+_COORDINATE_SCHEMA = {
+    "anyOf": [{"type": "number"}, {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["pi/4"]}],
+    "description": "A finite number, or an exact constant as a string ('1/3', 'pi/4', 'sqrt(2)').",
+}
+Coordinate = Annotated[Any, PlainValidator(_coordinate), WithJsonSchema(_COORDINATE_SCHEMA)]
+Point = Annotated[
+    Any,
+    PlainValidator(_point),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "object", "additionalProperties": _COORDINATE_SCHEMA},
+                {"type": "array", "items": _COORDINATE_SCHEMA},
+            ],
+            "description": "One point: an object {name: value} with every variable, or an array in `variables` order.",
+            "examples": [{"x": 1, "y": 2}, [1, 2]],
+        }
+    ),
+]
+Points = Annotated[
+    SkipValidation[list[list[Coordinate]] | dict[VariableName, list[Coordinate]]],
+    Field(
+        description=(
+            "A batch of points: an array of arrays (N x n, in `variables` order) or an object of columns "
+            "{name: [values]}. At most NABLA_MAX_POINTS points (default 2000000)."
+        ),
+        examples=[[[0, 1], [1, 2]], {"x": [0, 1], "y": [1, 2]}],
+    ),
+]
+Parameters = Annotated[
+    dict[VariableName, Coordinate],
+    Field(
+        description="Constants {name: value}. Symbolic results keep them as symbols; numeric values substitute them.",
+        examples=[{"a": 2}],
+    ),
+]
+
+
+class StrictModel(BaseModel):
+    """Base of every request model: unknown fields are errors, and nothing is silently coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class EvaluationFields(StrictModel):
+    """Where to evaluate: one point, a batch, or neither (symbolic result only)."""
+
+    parameters: Parameters = Field(default_factory=dict)
+    at: Point | None = Field(None, description="One point; the response then has `value`.")
+    points: Points | None = None
+
+    @model_validator(mode="after")
+    def _one_evaluation(self) -> EvaluationFields:
+        if self.at is not None and self.points is not None:
+            raise ValueError("give either 'at' (one point) or 'points' (a batch), not both")
+        return self
+
+
+class VariablesField(StrictModel):
+    variables: list[VariableName] | None = Field(
+        None,
+        max_length=64,
+        description=(
+            "The variables, in the order of gradient components, Jacobian columns and Hessian rows. Default: the "
+            "function's free names that are not parameters, in natural order (x1, x2, x10)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> VariablesField:
+        names = self.variables or []
+        if len(set(names)) != len(names):
+            raise ValueError("variables must not repeat a name")
+        clash = set(names) & set(getattr(self, "parameters", {}) or {})
+        if clash:
+            raise ValueError(f"{', '.join(sorted(clash))} cannot be both a variable and a parameter")
+        return self
+
+
+class SymbolicExpression(BaseModel):
+    expression: str = Field(description="The result in Nabla's grammar; it parses back.")
+    latex: str = Field(description="The result as LaTeX.")
+
+
+class SymbolicVector(BaseModel):
+    expressions: list[str]
+    latex: list[str]
+
+
+class SymbolicMatrix(BaseModel):
+    expressions: list[list[str]]
+    latex: list[list[str]]
+
+
+Status = Literal["ok", "domain_error", "non_finite", "non_differentiable"]
+
+
+class PointWarning(BaseModel):
+    point: int | None = Field(description="Index of the point (0 for `at`); null on the summary line.")
+    status: Status | None
+    detail: str
+
+
+class EvaluationResponse(BaseModel):
+    """Fields every evaluated response shares."""
+
+    variables: list[str]
+    parameters: list[str] | None = Field(None, description="The parameter names, when there are any.")
+    status: Status | None = Field(
+        None,
+        description=(
+            "With `at`: ok, or why the values are null: domain_error (the function is undefined or not real "
+            "there), non_finite (infinite or beyond float64), non_differentiable (kink, cusp, jump, branch point)."
+        ),
+    )
+    status_counts: dict[str, int] | None = Field(None, description="With `points`: how many points have each status.")
+    warnings: list[PointWarning] | None = Field(
+        None, description="The points whose values are null, and why (the first NABLA_MAX_WARNINGS of them)."
+    )
+
+
+class ErrorLocation(BaseModel):
+    loc: list[str | int] = Field(description="Where the problem is, e.g. ['body', 'function'].")
+    msg: str
+    type: str
+    position: int | None = Field(None, description="0-based character offset in an expression.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (media type application/problem+json)."""
+
+    type: str = Field(examples=["/problems/syntax_error"])
+    title: str = Field(examples=["Expression syntax error"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["expected an operand after '**' at position 3"])
+    instance: str | None = Field(None, examples=["/v1/derivative"])
+    errors: list[ErrorLocation] = Field(default_factory=list)
+
+
+def example(**fields: Any) -> dict[str, Any]:
+    """An OpenAPI example object for a model's json_schema_extra."""
+    return {"examples": [fields]}
