@@ -63,7 +63,8 @@ def _validation_error(request: Request, error: Exception) -> Response:
     items = []
     for e in error.errors():
         loc = [p for p in e.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-after"))]
-        items.append({"loc": loc, "msg": e.get("msg", ""), "type": e.get("type", "")})
+        message = str(e.get("msg", "")).removeprefix("Value error, ")
+        items.append({"loc": loc, "msg": message, "type": e.get("type", "")})
     if any(i["type"] == "json_invalid" for i in items):
         first = error.errors()[0]
         reason = (first.get("ctx") or {}).get("error", "invalid JSON")

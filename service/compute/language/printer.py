@@ -8,6 +8,7 @@ and factors follow SymPy's canonical order.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 ADD, MUL, NEG, POW, ATOM = 10, 20, 30, 40, 50
 
@@ -111,6 +112,9 @@ def to_text(expr: sp.Expr) -> str:
     return _TextPrinter(euler).text(expr)
 
 
+_LATEX = LatexPrinter({"ln_notation": False})
+
+
 def to_latex(expr: sp.Expr) -> str:
     """``expr`` as LaTeX, by SymPy's printer with ``log`` for the natural logarithm."""
-    return sp.latex(expr, ln_notation=False)
+    return str(_LATEX.doprint(expr))

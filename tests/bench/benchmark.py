@@ -1,0 +1,208 @@
+"""Nabla benchmarks: every figure is a ratio against a baseline measured in the same run.
+
+    python -m tests.bench.benchmark            # all four targets, about a minute
+
+Targets (issue 2):
+  1. cached single-point gradient, requests/s under load  >= 0.9x a trivial POST endpoint served the same way
+  2. 1e5-point gradient (10 variables) over HTTP           <= 1.3x the in-process floor (same for the Hessian)
+  3. cold Hessian of a 30-variable Rosenbrock at a point   >= 20x faster than a plain SymPy script
+  4. per-point evaluation at 1e6 points                    <= 0.5x hand-written NumPy
+
+Not a test: timings depend on the machine; the ratios are what to compare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+
+N_VARS = 10
+
+
+def rosenbrock(n: int) -> str:
+    return " + ".join(f"100*(x{i + 1} - x{i}^2)^2 + (1 - x{i})^2" for i in range(1, n))
+
+
+def best(fn: Callable[[], Any], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def numpy_rosenbrock_gradient(x: np.ndarray) -> np.ndarray:
+    x = x.T
+    g = np.zeros_like(x)
+    d = x[1:] - x[:-1] ** 2
+    g[:-1] += -400 * x[:-1] * d - 2 * (1 - x[:-1])
+    g[1:] += 200 * d
+    return g.T
+
+
+def numpy_rosenbrock_hessian(x: np.ndarray) -> np.ndarray:
+    n, count = x.shape[1], x.shape[0]
+    h = np.zeros((count, n, n))
+    i = np.arange(n - 1)
+    h[:, i, i] += 1200 * x[:, :-1] ** 2 - 400 * x[:, 1:] + 2
+    h[:, i + 1, i + 1] += 200
+    h[:, i, i + 1] = h[:, i + 1, i] = -400 * x[:, :-1]
+    return h
+
+
+# ---------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "NABLA_MAX_BODY_BYTES": str(512 * 1024 * 1024)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "tests.bench.apps:app", "--host", "127.0.0.1",
+             "--port", str(self.port), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"],
+            env=env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+async def throughput(url: str, body: bytes, seconds: float = 4.0, concurrency: int = 16) -> float:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        headers = {"content-type": "application/json"}
+        for _ in range(50):
+            (await client.post(url, content=body, headers=headers)).raise_for_status()
+        done = 0
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                response = await client.post(url, content=body, headers=headers)
+                response.raise_for_status()
+                done += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / (time.perf_counter() - start)
+
+
+def target_1(server: Server) -> None:
+    gradient = orjson.dumps({"function": rosenbrock(N_VARS), "at": [0.5] * N_VARS})
+    noop = orjson.dumps({"function": "x", "at": [0.5]})
+    trivial = asyncio.run(throughput(f"{server.url}/bench/noop", noop))
+    cached = asyncio.run(throughput(f"{server.url}/v1/gradient", gradient))
+    ratio = cached / trivial
+    report(1, f"cached gradient {cached:.0f} req/s vs trivial POST {trivial:.0f} req/s", ratio, ratio >= 0.9, ">= 0.9")
+
+
+def target_2(server: Server, operation: str) -> None:
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-2, 2, (100_000, N_VARS))
+    body = orjson.dumps({"function": rosenbrock(N_VARS), "points": points.tolist()})
+    floor_fn = numpy_rosenbrock_gradient if operation == "gradient" else numpy_rosenbrock_hessian
+
+    def floor() -> None:
+        matrix = np.array(orjson.loads(body)["points"])
+        orjson.dumps({"values": floor_fn(matrix)}, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    with httpx.Client(timeout=120) as client:
+        url = f"{server.url}/v1/{operation}"
+        first = client.post(url, content=body, headers={"content-type": "application/json"})
+        first.raise_for_status()
+        got = np.array(first.json()["values"], dtype=float)
+        assert np.allclose(got, floor_fn(points), rtol=1e-9, atol=1e-9), "server and NumPy disagree"
+        http = best(lambda: client.post(url, content=body, headers={"content-type": "application/json"}).raise_for_status())
+    base = best(floor)
+    ratio = http / base
+    report(2, f"1e5-point {operation} over HTTP {http * 1e3:.0f} ms vs in-process floor {base * 1e3:.0f} ms",
+           ratio, ratio <= 1.3, "<= 1.3")  # fmt: skip
+
+
+def target_3(server: Server) -> None:
+    import sympy
+
+    text = rosenbrock(30).replace("^", "**")
+    point = [0.5] * 30
+
+    def plain_sympy() -> None:
+        expr = sympy.parse_expr(text)  # the baseline script, not the service: trusted, constant text
+        symbols = sorted(expr.free_symbols, key=lambda s: int(s.name[1:]))
+        hessian = sympy.hessian(expr, symbols)
+        sympy.lambdify(symbols, hessian, "numpy")(*point)
+
+    baseline = best(plain_sympy, repeat=2)
+    times = []
+    with httpx.Client(timeout=60) as client:
+        for k in range(5):  # each a never-seen function: a different constant term
+            body = {"function": f"{rosenbrock(30)} + {k + 7}", "at": point}
+            start = time.perf_counter()
+            client.post(f"{server.url}/v1/hessian", json=body).raise_for_status()
+            times.append(time.perf_counter() - start)
+    cold = min(times)
+    ratio = baseline / cold
+    report(3, f"cold 30-variable Rosenbrock Hessian {cold * 1e3:.0f} ms vs plain SymPy {baseline * 1e3:.0f} ms",
+           ratio, ratio >= 20, ">= 20x faster")  # fmt: skip
+
+
+def target_4() -> None:
+    from service.compute.calculus import CalculusTask, run
+    from service.compute.numeric import compile_evaluator
+
+    result = run(CalculusTask("gradient", (rosenbrock(N_VARS),), None, ()))
+    evaluator = compile_evaluator(result.variables, result.functions, [d.expr for d in result.derivatives])
+    points = np.random.default_rng(1).uniform(-2, 2, (1_000_000, N_VARS))
+    evaluator.evaluate(points)
+    ours = best(lambda: evaluator.evaluate(points), repeat=3)
+    numpy_time = best(lambda: numpy_rosenbrock_gradient(points), repeat=3)
+    ratio = ours / numpy_time
+    report(4, f"1e6-point gradient evaluation {ours * 1e3:.0f} ms vs hand-written NumPy {numpy_time * 1e3:.0f} ms",
+           ratio, ratio <= 0.5, "<= 0.5")  # fmt: skip
+
+
+def report(number: int, text: str, ratio: float, met: bool, goal: str) -> None:
+    print(f"target {number}: {text}: ratio {ratio:.2f} (goal {goal}) {'MET' if met else 'NOT MET'}", flush=True)
+
+
+def main() -> None:
+    target_4()
+    server = Server()
+    try:
+        target_1(server)
+        target_2(server, "gradient")
+        target_2(server, "hessian")
+        target_3(server)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
