@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     # Numeric work (in the web process).
     max_points: int = Field(2_000_000, ge=1, description="Points in one batch.")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Bytes in one request body.")
-    inline_batch_values: int = Field(20_000, ge=1, description="Above this many numbers a batch runs off the event loop.")
+    inline_batch_values: int = Field(
+        20_000, ge=1, description="Above this many numbers a batch runs off the event loop."
+    )
     cache_size: int = Field(512, ge=0, description="Compiled functions kept (LRU).")
     refine_points: int = Field(32, ge=0, description="Non-finite points re-checked at high precision per request.")
     max_warnings: int = Field(20, ge=0, description="Per-point warnings listed in one response.")

@@ -19,7 +19,7 @@ from service.compute.language.build import build, free_names
 from service.compute.language.functions import CONSTANTS
 from service.compute.language.printer import to_latex, to_text
 from service.compute.language.syntax import parse
-from service.compute.limits import Limits
+from service.compute.limits import DEFAULT_LIMITS, Limits
 
 OPERATIONS = ("derivative", "jacobian", "gradient", "hessian")
 
@@ -34,7 +34,7 @@ class CalculusTask:
     parameters: tuple[str, ...]
     wrt: tuple[str, ...] = ()  # derivative only: differentiate by these names in turn
     order: int = 1  # derivative only, without wrt: the order in the function's one variable
-    limits: Limits = Limits()
+    limits: Limits = DEFAULT_LIMITS
     max_nodes: int = 200_000
 
 

@@ -8,13 +8,15 @@ SymEngine handles exactly; one node outside it sends the whole expression to Sym
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypeAlias
 
 import symengine as se
 import sympy as sp
 
 from service.compute.errors import TooComplex, located
 
-EngineExpr = se.Basic | sp.Expr
+# A SymEngine or a SymPy expression. SymEngine ships no type information, so to the type checker this is Any.
+EngineExpr: TypeAlias = Any
 
 # SymPy node types whose SymEngine counterparts differentiate and compile exactly (checked by a cross-engine test).
 SYMENGINE_NODES: tuple[type, ...] = (
@@ -39,7 +41,7 @@ def to_sympy(expr: EngineExpr) -> sp.Expr:
     """``expr`` as a SymPy expression whose symbols are the language's real symbols."""
     if isinstance(expr, sp.Basic):
         return expr
-    converted = sp.sympify(expr)
+    converted: sp.Expr = sp.sympify(expr)
     return converted.xreplace({s: sp.Symbol(s.name, real=True) for s in converted.free_symbols})
 
 

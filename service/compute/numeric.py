@@ -13,19 +13,18 @@ is infinite, undefined, or differs from the two sides: a kink, cusp, jump or bra
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import threading
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.special
 import symengine as se
 import sympy as sp
 
-from service.compute.engine import EngineExpr, is_symengine, to_sympy
+from service.compute.engine import EngineExpr, is_symengine, node_count, to_sympy
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
@@ -41,7 +40,8 @@ _KINKS = (sp.sign, sp.Heaviside, sp.DiracDelta, sp.Abs, sp.Min, sp.Max)
 
 def _step(inclusive: bool) -> Callable[..., np.ndarray]:
     def heaviside(u: np.ndarray, *_: Any) -> np.ndarray:
-        return (u >= 0 if inclusive else u > 0).astype(float)
+        step: np.ndarray = (u >= 0 if inclusive else u > 0).astype(float)
+        return step
 
     return heaviside
 
@@ -63,12 +63,18 @@ def _loggamma(u: np.ndarray) -> np.ndarray:
 
 
 def _neutral_step(u: np.ndarray, *_: Any) -> np.ndarray:
-    return np.heaviside(u, 0.5)
+    step: np.ndarray = np.heaviside(u, 0.5)
+    return step
 
 
 # Functions whose NumPy/SciPy translation is wrong for us (sided limits, real domain) are renamed to names that
 # lambdify looks up in our own table instead of printing its built-in translation.
-_RENAMED = {sp.sign: "nabla_sign", sp.Heaviside: "nabla_step", sp.DiracDelta: "nabla_dirac", sp.loggamma: "nabla_loggamma"}
+_RENAMED = {
+    sp.sign: "nabla_sign",
+    sp.Heaviside: "nabla_step",
+    sp.DiracDelta: "nabla_dirac",
+    sp.loggamma: "nabla_loggamma",
+}
 
 
 def _renamed(expr: sp.Expr) -> sp.Expr:
@@ -87,6 +93,7 @@ def _modules(side: bool | None) -> list[Any]:
 
 
 _LLVM_FROM_POINTS = 256
+_LLVM_MAX_NODES = 20_000  # beyond this, LLVM's compile time outweighs its speed; the interpreter is used
 
 
 class _SymEngineKernel:
@@ -98,10 +105,12 @@ class _SymEngineKernel:
         self.width = len(outputs)
         self.small = se.Lambdify(*self.args, real=True, cse=True, backend="lambda")
         self.large: Any = None
+        size = sum(node_count(e, _LLVM_MAX_NODES) for e in outputs)
+        self.use_llvm = se.have_llvm and size <= _LLVM_MAX_NODES
         self.lock = threading.Lock()
 
     def compiled_for(self, count: int) -> Any:
-        if count < _LLVM_FROM_POINTS or not se.have_llvm:
+        if count < _LLVM_FROM_POINTS or not self.use_llvm:
             return self.small
         with self.lock:
             if self.large is None:
@@ -141,6 +150,7 @@ class Evaluator:
     index: np.ndarray  # for each flat derivative entry, its column among the distinct outputs
     kernel: Kernel
     sides: tuple[Kernel, Kernel] | None = field(default=None)
+    exprs: tuple[se.Basic, ...] | None = field(default=None)  # the SymEngine outputs, for refine()
 
     def evaluate(self, points: np.ndarray) -> Evaluation:
         """Functions and derivatives at each row of ``points`` (shape N x len(inputs))."""
@@ -185,7 +195,11 @@ class Evaluation:
         """The first ``limit`` points that are not ok, and how many points have each status."""
         bad = np.flatnonzero(self.status)
         listed = [
-            {"point": int(i), "status": _CODES[int(self.status[i])], "detail": STATUS_DETAIL[_CODES[int(self.status[i])]]}
+            {
+                "point": int(i),
+                "status": _CODES[int(self.status[i])],
+                "detail": STATUS_DETAIL[_CODES[int(self.status[i])]],
+            }
             for i in bad[:limit]
         ]
         counts = np.bincount(self.status, minlength=len(_CODES))
@@ -204,10 +218,39 @@ def compile_evaluator(
     index = np.array([distinct.setdefault(d, len(distinct)) for d in derivatives], dtype=np.intp)
     outputs = [*functions, *distinct]
     if all(is_symengine(e) for e in outputs):
-        return Evaluator(tuple(inputs), len(functions), index, _symengine_kernel(inputs, outputs))
+        kernel = _symengine_kernel(inputs, outputs)
+        return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs))
     as_sympy = [to_sympy(e) for e in outputs]
     kernel = _sympy_kernel(inputs, as_sympy, None)
     if not _has_kinks(as_sympy):
         return Evaluator(tuple(inputs), len(functions), index, kernel)
     sides = (_sympy_kernel(inputs, as_sympy, True), _sympy_kernel(inputs, as_sympy, False))
     return Evaluator(tuple(inputs), len(functions), index, kernel, sides)
+
+
+def _overflows(expr: se.Basic, mapping: dict[se.Basic, se.Basic]) -> bool:
+    """Whether ``expr`` at the point is a finite real number that float64 cannot hold (checked with MPFR)."""
+    value = expr.subs(mapping)
+    return isinstance(value, se.RealMPFR) and "@" not in str(value)
+
+
+def refine(evaluator: Evaluator, points: np.ndarray, evaluation: Evaluation, limit: int) -> Evaluation:
+    """Re-check up to ``limit`` points that are not ok with 64-bit MPFR arithmetic, whose exponent range is
+    unbounded: where every non-finite value there is really a finite number beyond float64 (``exp(1000)``), the
+    point is ``non_finite`` rather than undefined or non-differentiable. SymEngine results only."""
+    if evaluator.exprs is None or limit <= 0 or not evaluation.status.any():
+        return evaluation
+    status = evaluation.status.copy()
+    m = evaluator.functions
+    for row in np.flatnonzero(status)[:limit]:
+        coordinates = zip(evaluator.inputs, points[row], strict=True)
+        mapping = {se.Symbol(n): se.RealMPFR(repr(float(v)), 64) for n, v in coordinates}
+        if status[row] == 1:
+            broken = np.flatnonzero(np.isnan(evaluation.functions[row]))
+            suspects = [evaluator.exprs[int(j)] for j in broken]
+        else:
+            broken = np.flatnonzero(~np.isfinite(evaluation.values[row]))
+            suspects = [evaluator.exprs[m + int(evaluator.index[k])] for k in broken] if status[row] == 3 else []
+        if suspects and all(_overflows(e, mapping) for e in suspects):
+            status[row] = 2
+    return Evaluation(evaluation.values, evaluation.functions, status)

@@ -121,7 +121,7 @@ def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
 
 def _rows(raw: Any, names: Sequence[str], max_points: int) -> np.ndarray:
     if isinstance(raw, Mapping):
-        columns = [raw.get(n) for n in names]
+        columns: list[Any] = [raw.get(n) for n in names]
         extra = [k for k in raw if k not in names]
         if extra or any(not isinstance(c, list) for c in columns):
             raise _error(
@@ -154,9 +154,7 @@ def _rows(raw: Any, names: Sequence[str], max_points: int) -> np.ndarray:
 
 def _check_count(count: int, max_points: int) -> None:
     if count > max_points:
-        raise located(
-            TooLarge, f"the batch has {count} points; the limit is {max_points}", ("body", "points")
-        )
+        raise located(TooLarge, f"the batch has {count} points; the limit is {max_points}", ("body", "points"))
     if count == 0:
         raise _error("points must hold at least one point", ("points",))
 

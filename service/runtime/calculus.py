@@ -17,11 +17,11 @@ import orjson
 
 from service.compute import calculus
 from service.compute.calculus import CalculusResult, CalculusTask
-from service.compute.errors import LimitExceeded, located
+from service.compute.errors import LimitExceeded, TooComplex, located
 from service.compute.exact import exact_values
 from service.compute.geometry import classify_hessians, directional
-from service.compute.numeric import STATUS_DETAIL, Evaluation, Evaluator, compile_evaluator
-from service.compute.points import Points, read_points
+from service.compute.numeric import STATUS_DETAIL, Evaluation, Evaluator, compile_evaluator, refine
+from service.compute.points import read_points
 from service.config import Settings
 from service.runtime.cache import LRUCache
 from service.runtime.workers import WorkerPool
@@ -118,9 +118,7 @@ class Calculus:
         try:
             result = await self.pool.run(calculus.run, task)
             inputs = result.variables + result.parameters
-            evaluator = await asyncio.to_thread(
-                compile_evaluator, inputs, result.functions, [d.expr for d in result.derivatives]
-            )
+            evaluator = await asyncio.to_thread(_compile, inputs, result)
             compiled = Compiled(result, evaluator)
             self.cache.put(task, compiled)
             future.set_result(compiled)
@@ -163,6 +161,7 @@ class Calculus:
         if points is None:
             return answer
         evaluation = compiled.evaluator.evaluate(points.matrix)
+        evaluation = refine(compiled.evaluator, points.matrix, evaluation, self.settings.refine_points)
         single = query.at is not None
         answer |= self.numeric_part(query, result, evaluation, single)
         if single and points.exact is not None and evaluation.status_of(0) == "ok" and query.operation != "directional":
@@ -205,6 +204,13 @@ class Calculus:
             answer[key] = {"expression": texts[0], "latex": latex[0]}
 
 
+def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:
+    try:
+        return compile_evaluator(inputs, result.functions, [d.expr for d in result.derivatives])
+    except (RecursionError, MemoryError, SyntaxError) as error:
+        raise located(TooComplex, "the derivatives are too large to compile for numeric evaluation") from error
+
+
 def _contiguous(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return np.ascontiguousarray(value)
@@ -239,8 +245,10 @@ def _symbolic_part(query: CalculusQuery, result: CalculusResult) -> dict[str, An
             "derivative": {"expression": texts[0], "latex": latex[0]},
         }
     if query.operation == "hessian":
-        return {"hessian": {"expressions": _matrix(texts, result.shape), "latex": _matrix(latex, result.shape)},
-                "symmetric": True}
+        return {
+            "hessian": {"expressions": _matrix(texts, result.shape), "latex": _matrix(latex, result.shape)},
+            "symmetric": True,
+        }
     key = "gradient" if query.operation == "directional" else query.operation
     name = "gradient_expressions" if query.operation == "directional" else key
     return {name: {"expressions": _matrix(texts, result.shape), "latex": _matrix(latex, result.shape)}}

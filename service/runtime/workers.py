@@ -81,5 +81,5 @@ class WorkerPool:
         await asyncio.gather(*(self.run(_ping, timeout=120) for _ in range(self.size)))
 
     def close(self) -> None:
-        self._pool.stop()
+        self._pool.stop()  # type: ignore[no-untyped-call]
         self._pool.join(timeout=5)

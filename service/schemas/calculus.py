@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
 from service.runtime.calculus import CalculusQuery
 from service.schemas.common import (
@@ -67,27 +67,27 @@ class DerivativeRequest(CalculusRequest):
         wrt = tuple(self.wrt) if self.wrt else (self.variable,) * order if self.variable else ()
         return replace(query, wrt=wrt, order=order)
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [
                 {"function": "x^2*sin(x)", "order": 2, "at": {"x": 1}},
                 {"function": "x^x", "variable": "x", "at": ["pi/4"]},
             ]
         }
-    }
+    )
 
 
 class GradientRequest(CalculusRequest):
     """The gradient of a scalar function."""
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [
                 {"function": "2^(x*y) + z*cos(x)", "at": {"x": 1, "y": 2, "z": 3}},
                 {"function": "a*x^2 + y", "parameters": {"a": 3}, "points": [[1, 2], [3, 4]]},
             ]
         }
-    }
+    )
 
 
 class DirectionalRequest(CalculusRequest):
@@ -107,15 +107,17 @@ class DirectionalRequest(CalculusRequest):
     def to_query(self, operation: str = "directional") -> CalculusQuery:
         return replace(super().to_query(operation), direction=list(self.direction), normalize=self.normalize)
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"function": "x^2*y^2", "at": {"x": 2, "y": 0}, "direction": [1, 0]}]}
-    }
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"function": "x^2*y^2", "at": {"x": 2, "y": 0}, "direction": [1, 0]}]}
+    )
 
 
 class JacobianRequest(EvaluationFields, VariablesField):
     """The Jacobian matrix of a vector function: one row per function, one column per variable."""
 
-    functions: list[Expression] = Field(min_length=1, description="The component functions (at most NABLA_MAX_FUNCTIONS).")
+    functions: list[Expression] = Field(
+        min_length=1, description="The component functions (at most NABLA_MAX_FUNCTIONS)."
+    )
 
     def to_query(self, operation: str = "jacobian") -> CalculusQuery:
         return CalculusQuery(
@@ -127,15 +129,15 @@ class JacobianRequest(EvaluationFields, VariablesField):
             points=self.points,
         )
 
-    model_config = {
-        "json_schema_extra": {"examples": [{"functions": ["2*x^2", "x*sqrt(y)"], "at": {"x": 1, "y": 4}}]}
-    }
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"functions": ["2*x^2", "x*sqrt(y)"], "at": {"x": 1, "y": 4}}]}
+    )
 
 
 class HessianRequest(CalculusRequest):
     """The Hessian matrix of a scalar function, with eigenvalues and definiteness at a point."""
 
-    model_config = {"json_schema_extra": {"examples": [{"function": "x^2*y^3", "at": {"x": 1, "y": 2}}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"function": "x^2*y^3", "at": {"x": 1, "y": 2}}]})
 
 
 Values = list[float | None]
@@ -189,7 +191,9 @@ class HessianResponse(EvaluationResponse):
     )
     value: list[Values] | None = None
     values: list[list[Values]] | None = None
-    eigenvalues: Annotated[Values | list[Values] | None, Field(description="Ascending; per point with `points`.")] = None
+    eigenvalues: Annotated[
+        Values | list[Values] | None, Field(description="Ascending; one list per point with `points`.")
+    ] = None
     classification: Classification | None = None
     classifications: list[Classification | None] | None = None
     exact: SymbolicMatrix | None = None

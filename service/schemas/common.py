@@ -35,6 +35,8 @@ Expression = Annotated[
         examples=["sin(x*y) + z*cos(x)"],
     ),
 ]
+
+
 def _coordinate(value: Any) -> int | float | str:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         kind = "a boolean" if isinstance(value, bool) else "null" if value is None else type(value).__name__

@@ -152,8 +152,7 @@ class _Builder:
         if not (isinstance(value, sp.Integer) and 0 <= int(value) <= _MAX_INDEX):
             raise located(
                 InvalidExpression,
-                f"the order argument of {node.name} at position {node.pos} must be an integer "
-                f"from 0 to {_MAX_INDEX}",
+                f"the order argument of {node.name} at position {node.pos} must be an integer from 0 to {_MAX_INDEX}",
                 (),
                 node.pos,
             )
@@ -170,8 +169,6 @@ def build(tree: Node, known: Collection[str] | None = None, limits: Limits = DEF
     return _Builder(known, limits).build(tree)
 
 
-def parse_expression(
-    text: str, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS
-) -> sp.Expr:
+def parse_expression(text: str, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS) -> sp.Expr:
     """Parse and build ``text`` in one step."""
     return build(parse(text, limits), known, limits)
