@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from service.compute.errors import ExpressionSyntaxError, LimitExceeded, located
+from service.compute.language.functions import CATALOGUE
 from service.compute.limits import DEFAULT_LIMITS, Limits
 
 _TOKEN = re.compile(
@@ -188,7 +189,11 @@ class _Parser:
         if token.kind in (OP, END) and token.text in (")", ",", ""):
             return 0
         previous = self.tokens[self.index - 1]
-        hint = f" (write {previous.text}*{token.text} for a product)" if token.kind in (NAME, NUMBER) else ""
+        hint = ""
+        if token.kind in (NAME, NUMBER):
+            hint = f" (write {previous.text}*{token.text} for a product)"
+            if previous.kind == NAME and previous.text in CATALOGUE:
+                hint = f" (write {previous.text}({token.text}) to call {previous.text})"
         raise _syntax_error(
             f"expected an operator or the end of the expression at position {token.pos}, "
             f"found {_describe(token)}{hint}",
