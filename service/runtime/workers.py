@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import resource
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 import pebble
@@ -68,7 +69,7 @@ class WorkerPool:
             raise located(
                 TooComplex, "the symbolic work needed more memory than a worker may use and was stopped"
             ) from None
-        except pebble.ProcessExpired as error:
+        except (pebble.ProcessExpired, BrokenProcessPool) as error:
             self.crashes += 1
             log.warning("worker process died: %s", error)
             raise ServiceUnavailable(
