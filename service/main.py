@@ -12,6 +12,7 @@ from service import __version__
 from service.api import calculus, health
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
+from service.middleware import BodyLimit
 from service.openapi import customise_openapi
 from service.runtime.calculus import Calculus
 from service.runtime.workers import WorkerPool
@@ -42,12 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.include_router(calculus.router)
     app.include_router(health.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     add_exception_handlers(app)
     customise_openapi(app)
     return app

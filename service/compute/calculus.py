@@ -84,7 +84,7 @@ def parse_functions(task: CalculusTask) -> tuple[list[sp.Expr], tuple[str, ...]]
     exprs = []
     for index, tree in enumerate(trees):
         try:
-            exprs.append(build(tree, known, task.limits))
+            exprs.append(build(tree, known, task.limits, declared={*task.wrt, *task.parameters}))
         except NablaError as error:
             raise error.at("body", *_location(task, index)) from None
     return exprs, variables

@@ -27,7 +27,7 @@ def _validate_direction(direction: Sequence[float], variables: Sequence[str], no
             f"({', '.join(variables)}); give one component per variable, in that order",
             ("body", "direction"),
         )
-    norm = float(np.linalg.norm(vector))
+    norm = _norms(vector[None, :])[0]
     if normalize and norm == 0.0:
         raise located(
             InvalidInput,
@@ -35,7 +35,19 @@ def _validate_direction(direction: Sequence[float], variables: Sequence[str], no
             "normalize to false",
             ("body", "direction"),
         )
-    return vector / norm if normalize else vector
+    if not normalize:
+        return vector
+    scale = float(np.abs(vector).max())
+    unit: np.ndarray = (vector / scale) / (norm / scale)
+    return unit
+
+
+def _norms(rows: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row, scaled first so that huge or tiny components neither overflow nor underflow."""
+    with np.errstate(all="ignore"):
+        scale = np.abs(rows).max(axis=1, initial=0.0)
+        safe = np.where(scale > 0, scale, 1.0)
+        return np.where(scale > 0, scale * np.linalg.norm(rows / safe[:, None], axis=1), 0.0)
 
 
 def directional(
@@ -47,10 +59,11 @@ def directional(
     critical point (zero gradient) there is no ascent direction and it is null.
     """
     unit = _validate_direction(direction, variables, normalize)
-    values = gradients @ unit
-    rates = np.linalg.norm(gradients, axis=1)
+    rates = _norms(gradients)
     with np.errstate(all="ignore"):
-        ascent = np.where(rates[:, None] > 0, gradients / rates[:, None], np.nan)
+        values = gradients @ unit
+        scale = np.abs(gradients).max(axis=1, initial=0.0)[:, None]
+        ascent = np.where(rates[:, None] > 0, (gradients / scale) / (rates[:, None] / scale), np.nan)
     if single:
         return {
             "value": values[0],
@@ -92,7 +105,7 @@ def classify_hessians(hessians: np.ndarray, single: bool) -> dict[str, Any]:
     eigenvalues = np.full(hessians.shape[:2], np.nan)
     if finite.any():
         eigenvalues[finite] = np.linalg.eigvalsh(hessians[finite])
-    classes = _classify(eigenvalues)
+    classes = _classify(eigenvalues) if hessians.shape[1] else [None] * len(hessians)
     if single:
         return {"eigenvalues": eigenvalues[0], "classification": classes[0]}
     return {"eigenvalues": eigenvalues, "classifications": classes}

@@ -101,7 +101,9 @@ class _SymEngineKernel:
     compiled on first use (milliseconds to tens of them) and then 10-40x faster per point."""
 
     def __init__(self, inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> None:
-        self.args = ([se.Symbol(n) for n in inputs], list(outputs))
+        # SymEngine cannot compile a function of no arguments: constants get one unused input.
+        self.padded = not inputs
+        self.args = ([se.Symbol(n) for n in inputs] or [se.Dummy("unused")], list(outputs))
         self.width = len(outputs)
         self.small = se.Lambdify(*self.args, real=True, cse=True, backend="lambda")
         self.large: Any = None
@@ -118,6 +120,8 @@ class _SymEngineKernel:
         return self.large
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
+        if self.padded:
+            points = np.zeros((len(points), 1))
         out = self.compiled_for(len(points))(points)
         return np.asarray(out, dtype=float).reshape(len(points), self.width)
 
@@ -187,6 +191,13 @@ class Evaluation:
     values: np.ndarray  # N x entries; NaN where not ok
     functions: np.ndarray  # N x functions
     status: np.ndarray  # N codes into STATUSES
+
+    def flag_non_finite(self, rows: np.ndarray) -> Evaluation:
+        """The same evaluation with ``rows`` (a mask) that are still ok marked non_finite: a quantity derived from
+        finite derivatives (a norm, an eigenvalue) overflowed float64."""
+        status = self.status.copy()
+        status[rows & (status == 0)] = 2
+        return Evaluation(self.values, self.functions, status)
 
     def status_of(self, row: int) -> str:
         return _CODES[int(self.status[row])]

@@ -76,7 +76,7 @@ def _json_type(value: Any) -> str:
         return "an array"
     if isinstance(value, dict):
         return "an object"
-    return type(value).__name__
+    return "a string" if isinstance(value, str) else "a number"
 
 
 def _fast_matrix(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray | None:

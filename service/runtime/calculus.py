@@ -54,8 +54,8 @@ class Compiled:
 def _matrix(items: list[Any], shape: tuple[int, ...]) -> Any:
     if len(shape) < 2:
         return items
-    width = shape[-1]
-    return [items[i : i + width] for i in range(0, len(items), width)]
+    rows, width = shape[0], shape[-1]
+    return [items[i * width : (i + 1) * width] for i in range(rows)]
 
 
 class Calculus:
@@ -174,14 +174,27 @@ class Calculus:
     ) -> dict[str, Any]:
         values = evaluation.values.reshape(len(evaluation.values), *result.shape)
         part: dict[str, Any] = {}
+        derived: list[np.ndarray] = []
         if query.operation == "directional":
             part |= directional(values, query.direction, query.normalize, result.variables, single)
+            ascent = part["steepest_ascent"]
+            derived = [
+                np.atleast_1d(part["value" if single else "values"]),
+                np.atleast_1d(ascent["rate" if single else "rates"]),
+            ]
         elif single:
             part["value"] = values[0]
         else:
             part["values"] = values
         if query.operation == "hessian":
             part |= classify_hessians(values, single)
+            derived = [np.atleast_2d(part["eigenvalues"]).min(axis=1)] if result.shape[0] else []
+        if derived:
+            ok = evaluation.status == 0
+            overflow = np.zeros(len(ok), dtype=bool)
+            for quantity in derived:
+                overflow |= ok & ~np.isfinite(quantity)
+            evaluation = evaluation.flag_non_finite(overflow)
         warnings, counts = evaluation.problems(self.settings.max_warnings)
         if single:
             part["status"] = evaluation.status_of(0)

@@ -71,15 +71,13 @@ Point = Annotated[
         }
     ),
 ]
+POINTS_DESCRIPTION = (
+    "A batch of points: an array of arrays (N x n, in `variables` order) or an object of columns {name: [values]}. "
+    "At most NABLA_MAX_POINTS points (default 2000000). The response then has `values`, one entry per point."
+)
 Points = Annotated[
     SkipValidation[list[list[Coordinate]] | dict[VariableName, list[Coordinate]]],
-    Field(
-        description=(
-            "A batch of points: an array of arrays (N x n, in `variables` order) or an object of columns "
-            "{name: [values]}. At most NABLA_MAX_POINTS points (default 2000000)."
-        ),
-        examples=[[[0, 1], [1, 2]], {"x": [0, 1], "y": [1, 2]}],
-    ),
+    Field(description=POINTS_DESCRIPTION, examples=[[[0, 1], [1, 2]], {"x": [0, 1], "y": [1, 2]}]),
 ]
 Parameters = Annotated[
     dict[VariableName, Coordinate],
@@ -101,7 +99,7 @@ class EvaluationFields(StrictModel):
 
     parameters: Parameters = Field(default_factory=dict)
     at: Point | None = Field(None, description="One point; the response then has `value`.")
-    points: Points | None = None
+    points: Points | None = Field(None, description=POINTS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_evaluation(self) -> EvaluationFields:

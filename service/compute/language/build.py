@@ -49,9 +49,10 @@ def free_names(tree: Node) -> set[str]:
 
 
 class _Builder:
-    def __init__(self, known: Collection[str] | None, limits: Limits) -> None:
+    def __init__(self, known: Collection[str] | None, limits: Limits, declared: Collection[str]) -> None:
         self.known = known
         self.limits = limits
+        self.declared = declared
 
     def build(self, node: Node) -> sp.Expr:
         if isinstance(node, Number):
@@ -73,7 +74,7 @@ class _Builder:
                 (),
                 node.pos,
             )
-        if self.known is not None and node.name in self.known:
+        if node.name in self.declared or (self.known is not None and node.name in self.known):
             return symbol(node.name)
         if node.name in CONSTANTS:
             return CONSTANTS[node.name]
@@ -164,9 +165,13 @@ class _Builder:
         return result
 
 
-def build(tree: Node, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS) -> sp.Expr:
-    """The SymPy expression of ``tree``. With ``known``, any other non-constant name is an ``UnknownName``."""
-    return _Builder(known, limits).build(tree)
+def build(
+    tree: Node, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS, declared: Collection[str] = ()
+) -> sp.Expr:
+    """The SymPy expression of ``tree``. With ``known``, any other non-constant name is an ``UnknownName``.
+
+    Names in ``known`` or ``declared`` are symbols even when they are also constants (``e`` as a variable)."""
+    return _Builder(known, limits, declared).build(tree)
 
 
 def parse_expression(text: str, known: Collection[str] | None = None, limits: Limits = DEFAULT_LIMITS) -> sp.Expr:
