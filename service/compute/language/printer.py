@@ -7,6 +7,8 @@ and factors follow SymPy's canonical order.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
@@ -54,7 +56,7 @@ class _TextPrinter:
         return self.call(expr), ATOM
 
     def add(self, expr: sp.Add) -> str:
-        terms = expr.as_ordered_terms()
+        terms = ordered_terms(expr)
         out = [self.text(terms[0], ADD)]
         for term in terms[1:]:
             if term.could_extract_minus_sign():
@@ -112,7 +114,22 @@ def to_text(expr: sp.Expr) -> str:
     return _TextPrinter(euler).text(expr)
 
 
-_LATEX = LatexPrinter({"ln_notation": False})
+@lru_cache(maxsize=8192)
+def ordered_terms(expr: sp.Add) -> list[sp.Expr]:
+    """The terms of a sum in SymPy's conventional order (costly: shared by both printers, and remembered)."""
+    terms: list[sp.Expr] = expr.as_ordered_terms()
+    return terms
+
+
+class _LatexPrinter(LatexPrinter):  # type: ignore[misc]
+    def _as_ordered_terms(self, expr: sp.Expr, order: str | None = None) -> list[sp.Expr]:
+        if order is None and isinstance(expr, sp.Add):
+            return ordered_terms(expr)
+        terms: list[sp.Expr] = super()._as_ordered_terms(expr, order)
+        return terms
+
+
+_LATEX = _LatexPrinter({"ln_notation": False})
 
 
 def to_latex(expr: sp.Expr) -> str:
