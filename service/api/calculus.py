@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request, Response
 
-from service.api.routing import JSONRoute, json_response
-from service.runtime.calculus import Calculus
+from service.api.routing import BOOLEANS, JSONRoute, json_response
+from service.runtime.calculus import Calculus, CalculusQuery
 from service.schemas.calculus import (
     DerivativeRequest,
     DerivativeResponse,
@@ -22,19 +24,20 @@ from service.schemas.calculus import (
 router = APIRouter(prefix="/v1", tags=["calculus"], route_class=JSONRoute)
 
 
-def _calculus(request: Request) -> Calculus:
+async def _answer(request: Request, query: CalculusQuery) -> Response:
     calculus: Calculus = request.app.state.calculus
-    return calculus
+    query = replace(query, may_hold_booleans=request.scope.get(BOOLEANS, True))
+    return json_response(await calculus.answer(query))
 
 
 @router.post("/derivative", response_model=DerivativeResponse, summary="Derivative of any order, or a mixed partial")
 async def derivative(body: DerivativeRequest, request: Request) -> Response:
-    return json_response(await _calculus(request).answer(body.to_query()))
+    return await _answer(request, body.to_query())
 
 
 @router.post("/gradient", response_model=GradientResponse, summary="Gradient of a scalar function")
 async def gradient(body: GradientRequest, request: Request) -> Response:
-    return json_response(await _calculus(request).answer(body.to_query("gradient")))
+    return await _answer(request, body.to_query("gradient"))
 
 
 @router.post(
@@ -43,14 +46,14 @@ async def gradient(body: GradientRequest, request: Request) -> Response:
     summary="Directional derivative and steepest ascent",
 )
 async def directional_derivative(body: DirectionalRequest, request: Request) -> Response:
-    return json_response(await _calculus(request).answer(body.to_query()))
+    return await _answer(request, body.to_query())
 
 
 @router.post("/jacobian", response_model=JacobianResponse, summary="Jacobian matrix of a vector function")
 async def jacobian(body: JacobianRequest, request: Request) -> Response:
-    return json_response(await _calculus(request).answer(body.to_query()))
+    return await _answer(request, body.to_query())
 
 
 @router.post("/hessian", response_model=HessianResponse, summary="Hessian matrix, eigenvalues and definiteness")
 async def hessian(body: HessianRequest, request: Request) -> Response:
-    return json_response(await _calculus(request).answer(body.to_query("hessian")))
+    return await _answer(request, body.to_query("hessian"))

@@ -12,6 +12,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 _THREAD_DECODE_BYTES = 256 * 1024
+BOOLEANS = "nabla.body_may_hold_booleans"
 
 
 class JSONRequest(Request):
@@ -22,6 +23,8 @@ class JSONRequest(Request):
                 self._json = await asyncio.to_thread(orjson.loads, body)
             else:
                 self._json = orjson.loads(body)
+            # A body without the tokens true/false holds no booleans: big batches then skip a per-element type check.
+            self.scope[BOOLEANS] = b"true" in body or b"false" in body
         return self._json
 
 

@@ -79,19 +79,26 @@ def _json_type(value: Any) -> str:
     return "a string" if isinstance(value, str) else "a number"
 
 
-def _fast_matrix(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray | None:
-    """A float matrix when every coordinate is a finite int or float and the rows are ``width`` wide, else None."""
+def _fast_matrix(rows: Sequence[Sequence[Any]], width: int, may_hold_booleans: bool) -> np.ndarray | None:
+    """A float matrix when every coordinate is a finite int or float and the rows are ``width`` wide, else None.
+
+    NumPy turns booleans into numbers silently, so they are looked for element by element, unless the caller knows
+    there are none (``may_hold_booleans`` false); strings make NumPy's array one of strings, which is refused here."""
+    if may_hold_booleans:
+        try:
+            kinds = set(map(type, itertools.chain.from_iterable(rows)))
+        except TypeError:
+            return None
+        if not kinds <= {int, float}:
+            return None
     try:
-        kinds = set(map(type, itertools.chain.from_iterable(rows)))
-    except TypeError:
-        return None
-    if not kinds <= {int, float}:
-        return None
-    try:
-        matrix = np.array(rows, dtype=np.float64)
+        matrix = np.array(rows)
     except (ValueError, OverflowError):
         return None
-    if matrix.shape != (len(rows), width) or not np.isfinite(matrix).all():
+    if matrix.dtype.kind not in "if" or matrix.shape != (len(rows), width):
+        return None
+    matrix = matrix.astype(np.float64, copy=False)
+    if not np.isfinite(matrix).all():
         return None
     return matrix
 
@@ -119,7 +126,7 @@ def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
     raise _error(f"{_where(loc)} must be an array or an object of coordinates, got {_json_type(raw)}", loc)
 
 
-def _rows(raw: Any, names: Sequence[str], max_points: int) -> np.ndarray:
+def _rows(raw: Any, names: Sequence[str], max_points: int, may_hold_booleans: bool) -> np.ndarray:
     if isinstance(raw, Mapping):
         columns: list[Any] = [raw.get(n) for n in names]
         extra = [k for k in raw if k not in names]
@@ -134,7 +141,7 @@ def _rows(raw: Any, names: Sequence[str], max_points: int) -> np.ndarray:
             raise _error("every column of points must have the same length", ("points",))
         count = lengths.pop() if lengths else 0
         _check_count(count, max_points)
-        fast = _fast_matrix(columns, count) if columns else None
+        fast = _fast_matrix(columns, count, may_hold_booleans) if columns else None
         if fast is not None:
             return fast.T.copy()
         return np.array(
@@ -144,7 +151,7 @@ def _rows(raw: Any, names: Sequence[str], max_points: int) -> np.ndarray:
     if not isinstance(raw, list):
         raise _error(f"points must be an array of points or an object of columns, got {_json_type(raw)}", ("points",))
     _check_count(len(raw), max_points)
-    fast = _fast_matrix(raw, len(names))
+    fast = _fast_matrix(raw, len(names), may_hold_booleans)
     if fast is not None:
         return fast
     return np.array([_point(p, names, ("points", i)) for i, p in enumerate(raw)], dtype=np.float64).reshape(
@@ -170,6 +177,7 @@ def read_points(
     at: Any = None,
     points: Any = None,
     max_points: int,
+    may_hold_booleans: bool = True,
 ) -> Points | None:
     """The evaluation points of a request as one matrix over variables and parameters, or None when there are none."""
     names = list(parameters)
@@ -181,7 +189,7 @@ def read_points(
         exact = tuple(_exact(v) for v in given) if any(isinstance(v, str) for v in given) else None
         return Points(np.array([row + values], dtype=np.float64), exact)
     if points is not None:
-        matrix = _rows(points, variables, max_points)
+        matrix = _rows(points, variables, max_points, may_hold_booleans)
         if names:
             matrix = np.hstack([matrix, np.broadcast_to(np.array(values), (len(matrix), len(names)))])
         return Points(matrix)

@@ -43,6 +43,8 @@ class CalculusQuery:
     points: Any = None
     direction: Any = None
     normalize: bool = True
+    classify: bool = False  # hessian only: eigenvalues and definiteness
+    may_hold_booleans: bool = True  # False when the body has no true/false token: points skip a type check
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ class Calculus:
             at=query.at,
             points=query.points,
             max_points=self.settings.max_points,
+            may_hold_booleans=query.may_hold_booleans,
         )
         if points is None:
             return answer
@@ -186,7 +189,7 @@ class Calculus:
             part["value"] = values[0]
         else:
             part["values"] = values
-        if query.operation == "hessian":
+        if query.operation == "hessian" and query.classify:
             part |= classify_hessians(values, single)
             derived = [np.atleast_2d(part["eigenvalues"]).min(axis=1)] if result.shape[0] else []
         if derived:

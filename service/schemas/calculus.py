@@ -137,6 +137,18 @@ class JacobianRequest(EvaluationFields, VariablesField):
 class HessianRequest(CalculusRequest):
     """The Hessian matrix of a scalar function, with eigenvalues and definiteness at a point."""
 
+    classify: bool | None = Field(
+        None,
+        description=(
+            "Compute eigenvalues and definiteness. Default: yes with `at`, no with `points` (an eigendecomposition "
+            "per point costs more than the Hessian itself)."
+        ),
+    )
+
+    def to_query(self, operation: str = "hessian") -> CalculusQuery:
+        classify = self.classify if self.classify is not None else self.at is not None
+        return replace(super().to_query(operation), classify=classify)
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"function": "x^2*y^3", "at": {"x": 1, "y": 2}}]})
 
 

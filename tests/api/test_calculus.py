@@ -409,8 +409,15 @@ class TestHessian:
         assert body["eigenvalues"] == approx([trace / 2 - root, trace / 2 + root])
         assert body["classification"] == "indefinite"
 
+    async def test_points_without_classify_have_no_eigenvalues(self, client: httpx.AsyncClient) -> None:
+        body = await ok(client, "/v1/hessian", {"function": "x^2 - y^2", "points": [[1, 2]]})
+        assert "eigenvalues" not in body
+        assert "classifications" not in body
+
     async def test_points_give_classifications(self, client: httpx.AsyncClient) -> None:
-        body = await ok(client, "/v1/hessian", {"function": "x^2*y^3", "points": [[1, 2], [0, 0]]})
+        body = await ok(
+            client, "/v1/hessian", {"function": "x^2*y^3", "points": [[1, 2], [0, 0]], "classify": True}
+        )
         assert body["values"] == [[[16.0, 24.0], [24.0, 12.0]], [[0.0, 0.0], [0.0, 0.0]]]
         assert body["classifications"] == ["indefinite", "positive semidefinite"]
         assert body["eigenvalues"][1] == [0.0, 0.0]
