@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from service.compute.errors import ERROR_CLASSES, NablaError
+from service.compute.errors import ERROR_CLASSES, NablaError, count
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("nabla.errors")
@@ -79,7 +79,7 @@ def _validation_error(request: Request, error: Exception) -> Response:
     first = items[0]
     detail = f"{_location(tuple(first['loc']))}: {first['msg']}"
     if len(items) > 1:
-        detail += f" (and {len(items) - 1} more problems)"
+        detail += f" (and {count(len(items) - 1, 'more problem')})"
     return problem(422, "validation_error", "Invalid request", detail, request, items)
 
 

@@ -1,5 +1,5 @@
 """The route class of the JSON API: bodies decoded by orjson (strict JSON: NaN and Infinity are refused), large
-bodies decoded in a thread so the event loop keeps serving."""
+bodies decoded in a thread, any declared content type read as JSON."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.types import Scope
 
 _THREAD_DECODE_BYTES = 256 * 1024
 BOOLEANS = "nabla.body_may_hold_booleans"
@@ -33,9 +34,16 @@ class JSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
-            return await handler(JSONRequest(request.scope, request.receive))
+            return await handler(JSONRequest(_as_json(request.scope), request.receive))
 
         return route
+
+
+def _as_json(scope: Scope) -> Scope:
+    """Every body is read as JSON, whatever its declared type: ``curl -d '{...}'`` without a content-type header
+    sends form encoding. A body that is not JSON still gets its 400 problem."""
+    headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
 
 def json_response(body: bytes, status_code: int = 200) -> Response:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine, to_sympy
-from service.compute.errors import InvalidInput, NablaError, located
+from service.compute.errors import InvalidInput, LimitExceeded, NablaError, located
 from service.compute.language.build import build, free_names
 from service.compute.language.functions import CONSTANTS
 from service.compute.language.printer import to_latex, to_text
@@ -36,6 +36,7 @@ class CalculusTask:
     order: int = 1  # derivative only, without wrt: the order in the function's one variable
     limits: Limits = DEFAULT_LIMITS
     max_nodes: int = 200_000
+    max_variables: int = 64  # variables and parameters together
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,13 @@ def parse_functions(task: CalculusTask) -> tuple[list[sp.Expr], tuple[str, ...]]
     if variables is None:
         names = set().union(*(free_names(t) for t in trees)) - set(CONSTANTS) - set(task.parameters)
         variables = tuple(sorted(names | (set(task.wrt) - set(task.parameters)), key=natural_key))
+    if len(variables) + len(task.parameters) > task.max_variables:
+        raise located(
+            LimitExceeded,
+            f"the function has {len(variables)} variables and {len(task.parameters)} parameters; together they may "
+            f"be at most {task.max_variables} (NABLA_MAX_VARIABLES)",
+            ("body", "variables"),
+        )
     exprs = []
     for index, tree in enumerate(trees):
         try:
@@ -131,12 +139,18 @@ def _validate_derivative(task: CalculusTask, variables: tuple[str, ...]) -> tupl
         return task.wrt
     if len(variables) == 1:
         return variables * task.order
-    detail = (
-        f"the function has {len(variables)} variables ({', '.join(variables)}); name the one to differentiate by "
-        "in 'variable'"
-        if variables
-        else "the function has no variables; name the one to differentiate by in 'variable'"
-    )
+    if variables:
+        detail = (
+            f"there are {len(variables)} variables ({', '.join(variables)}); name the one to differentiate by in "
+            "'variable'"
+        )
+    elif task.parameters:
+        detail = (
+            f"the function has no variables (its names are all parameters: {', '.join(task.parameters)}); "
+            "name the one to differentiate by in 'variable'"
+        )
+    else:
+        detail = "the function has no variables; name the one to differentiate by in 'variable'"
     raise located(InvalidInput, detail, ("body", "variable"))
 
 

@@ -66,7 +66,35 @@ def node_count(expr: EngineExpr, budget: int) -> int:
 
 def differentiate(expr: EngineExpr, name: str) -> EngineExpr:
     """The partial derivative of ``expr`` with respect to the variable ``name``."""
-    return expr.diff(engine_symbol(expr, name))
+    derivative = expr.diff(engine_symbol(expr, name))
+    return sift_deltas(derivative) if isinstance(derivative, sp.Basic) else derivative
+
+
+def _sift(term: sp.Expr) -> sp.Expr:
+    deltas = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.DiracDelta) and len(f.args) == 1]
+    if len(deltas) != 1:
+        return term
+    delta = deltas[0]
+    argument = delta.args[0]
+    for variable in sorted(argument.free_symbols, key=lambda s: s.name):
+        poly = argument.as_poly(variable)
+        if poly is None or poly.degree() != 1:
+            continue
+        root = -poly.nth(0) / poly.nth(1)
+        coefficient = (term / delta).xreplace({variable: root})
+        if coefficient.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.DiracDelta):
+            return term
+        return coefficient * delta
+    return term
+
+
+def sift_deltas(expr: sp.Expr) -> sp.Expr:
+    """``c(x)*dirac(u)`` is ``c(x0)*dirac(u)`` where ``u(x0) = 0`` (the sifting property, for u linear in one of its
+    variables): a term whose coefficient vanishes there is zero. So ``d/dx x^2*sign(x) = 2*x*sign(x)``, with no delta
+    term that would mark x = 0 as non-differentiable."""
+    if not expr.has(sp.DiracDelta):
+        return expr
+    return sp.Add(*(_sift(term) for term in sp.Add.make_args(expr)))
 
 
 class NodeBudget:

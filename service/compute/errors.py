@@ -68,6 +68,11 @@ class NablaError(Exception):
         return self
 
 
+def count(number: int, noun: str) -> str:
+    """'1 value', '3 values'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def located(cls: type[NablaError], detail: str, loc: Loc = (), position: int | None = None) -> NablaError:
     """An error of class ``cls`` with one located item carrying the same message."""
     return cls(detail, [ErrorItem(loc, detail, cls.type, position)])

@@ -1,26 +1,72 @@
-"""Exact values of derivatives at a point given exactly (``"pi/4"``, ``"1/3"``, integers)."""
+"""Exact values at a point given exactly (``"pi/4"``, ``"1/3"``, integers), and what they say about the point.
+
+Float rounding can hide a pole: ``tan(x)`` at the float nearest pi/2 is 1.6e16, a finite number. The exact values
+do not lie: when the function is infinite or not real at the exact point, or a derivative is undefined there, the
+point's status says so, whatever the float evaluation said.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sympy as sp
 
 from service.compute.engine import EngineExpr, to_sympy
 from service.compute.language.printer import to_latex, to_text
 
+OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE = 0, 1, 2, 3
+_INFINITE = (sp.zoo, sp.oo, -sp.oo)
+
+
+@dataclass(frozen=True)
+class ExactValues:
+    """Exact derivative values (text and LaTeX, None where undefined) and the status of the point."""
+
+    texts: tuple[str | None, ...]
+    latex: tuple[str | None, ...]
+    status: int  # OK, DOMAIN_ERROR, NON_FINITE or NON_DIFFERENTIABLE (codes of numeric.STATUSES)
+    undefined: tuple[bool, ...]  # per derivative entry
+
+
+def _kind(value: sp.Expr) -> int:
+    """OK for a finite real number, NON_FINITE for an infinity, DOMAIN_ERROR for NaN or a non-real number."""
+    if value.has(sp.nan):
+        return DOMAIN_ERROR
+    if value.has(*_INFINITE):
+        return NON_FINITE
+    approx = value.evalf(30)
+    if approx.has(sp.nan):
+        return DOMAIN_ERROR
+    if approx.has(*_INFINITE):
+        return NON_FINITE
+    real, imaginary = approx.as_real_imag()
+    return OK if imaginary == 0 and real.is_number else DOMAIN_ERROR
+
 
 def exact_values(
-    exprs: Sequence[EngineExpr], inputs: Sequence[str], point: Sequence[sp.Expr]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Each expression with ``inputs`` replaced by the exact ``point``, as text and as LaTeX.
+    functions: Sequence[EngineExpr], derivatives: Sequence[EngineExpr], inputs: Sequence[str], point: Sequence[sp.Expr]
+) -> ExactValues:
+    """Each derivative with ``inputs`` replaced by the exact ``point``, and the point's status.
 
-    Only SymPy's automatic evaluation is applied (``sin(pi/4)`` is ``sqrt(2)/2``): cheap and deterministic.
+    Only SymPy's automatic evaluation simplifies (``sin(pi/4)`` is ``sqrt(2)/2``): cheap and deterministic.
     """
     mapping = {sp.Symbol(n, real=True): v for n, v in zip(inputs, point, strict=True)}
-    texts, latex = [], []
-    for expr in exprs:
-        value = to_sympy(expr).xreplace(mapping)
-        texts.append(to_text(value))
-        latex.append(to_latex(value))
-    return tuple(texts), tuple(latex)
+    kinds = [_kind(to_sympy(f).xreplace(mapping)) for f in functions]
+    status = DOMAIN_ERROR if DOMAIN_ERROR in kinds else NON_FINITE if NON_FINITE in kinds else OK
+    texts: list[str | None] = []
+    latex: list[str | None] = []
+    undefined: list[bool] = []
+    printed: dict[EngineExpr, tuple[str | None, str | None, bool]] = {}
+    for expr in derivatives:
+        if expr not in printed:
+            value = to_sympy(expr).xreplace(mapping)
+            bad = status != OK or _kind(value) != OK
+            printed[expr] = (None, None, True) if bad else (to_text(value), to_latex(value), False)
+        text, tex, bad = printed[expr]
+        texts.append(text)
+        latex.append(tex)
+        undefined.append(bad)
+    if status == OK and any(undefined):
+        status = NON_DIFFERENTIABLE
+    return ExactValues(tuple(texts), tuple(latex), status, tuple(undefined))

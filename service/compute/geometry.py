@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from service.compute.errors import InvalidInput, located
+from service.compute.errors import InvalidInput, count, located
 
 CLASSIFICATIONS = (
     "positive definite",
@@ -23,8 +23,9 @@ def _validate_direction(direction: Sequence[float], variables: Sequence[str], no
     if vector.shape != (len(variables),):
         raise located(
             InvalidInput,
-            f"direction has {len(vector)} components but the function has {len(variables)} variables "
-            f"({', '.join(variables)}); give one component per variable, in that order",
+            f"direction has {count(len(vector), 'component')} but there {'is' if len(variables) == 1 else 'are'} "
+            f"{count(len(variables), 'variable')} ({', '.join(variables)}); give one component per variable, in "
+            "that order",
             ("body", "direction"),
         )
     norm = _norms(vector[None, :])[0]
@@ -47,7 +48,9 @@ def _norms(rows: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         scale = np.abs(rows).max(axis=1, initial=0.0)
         safe = np.where(scale > 0, scale, 1.0)
-        return np.where(scale > 0, scale * np.linalg.norm(rows / safe[:, None], axis=1), 0.0)
+        norms = np.where(scale > 0, scale * np.linalg.norm(rows / safe[:, None], axis=1), 0.0)
+        finite: np.ndarray = np.where(np.isfinite(rows).all(axis=1), norms, np.nan)
+        return finite
 
 
 def directional(

@@ -62,6 +62,13 @@ def _loggamma(u: np.ndarray) -> np.ndarray:
     return np.where(u > 0, scipy.special.gammaln(np.where(u > 0, u, 1.0)), np.nan)
 
 
+def _gamma(u: np.ndarray) -> np.ndarray:
+    # Poles at 0, -1, -2, ...: infinite everywhere, as SciPy already says at 0 (it says NaN at the others).
+    pole = (u <= 0) & (u == np.floor(u))
+    values: np.ndarray = np.where(pole, np.inf, scipy.special.gamma(np.where(pole, 1.0, u)))
+    return values
+
+
 def _neutral_step(u: np.ndarray, *_: Any) -> np.ndarray:
     step: np.ndarray = np.heaviside(u, 0.5)
     return step
@@ -74,6 +81,7 @@ _RENAMED = {
     sp.Heaviside: "nabla_step",
     sp.DiracDelta: "nabla_dirac",
     sp.loggamma: "nabla_loggamma",
+    sp.gamma: "nabla_gamma",
 }
 
 
@@ -84,7 +92,7 @@ def _renamed(expr: sp.Expr) -> sp.Expr:
 
 
 def _modules(side: bool | None) -> list[Any]:
-    names: dict[str, Any] = {"nabla_loggamma": _loggamma, "nabla_dirac": _dirac}
+    names: dict[str, Any] = {"nabla_loggamma": _loggamma, "nabla_dirac": _dirac, "nabla_gamma": _gamma}
     if side is None:
         names |= {"nabla_step": _neutral_step, "nabla_sign": np.sign}
     else:
@@ -167,7 +175,7 @@ class Evaluator:
                 values = raw[:, self.functions :][:, self.index]
             status = np.zeros(len(points), dtype=np.int8)
             if self.sides is None and np.isfinite(raw).all():
-                return Evaluation(values, functions, status)
+                return Evaluation(values + 0.0, functions, status)  # + 0.0 turns -0.0 into 0.0
             values = np.array(values)
             broken = ~np.isfinite(values)
             if self.sides is not None:
@@ -179,7 +187,7 @@ class Evaluator:
             values[broken] = np.nan
             values[status == 1] = np.nan
             values[status == 2] = np.nan
-        return Evaluation(values, functions, status)
+        return Evaluation(values + 0.0, functions, status)
 
     @cached_property
     def identity(self) -> bool:
@@ -241,7 +249,10 @@ def compile_evaluator(
 
 def _overflows(expr: se.Basic, mapping: dict[se.Basic, se.Basic]) -> bool:
     """Whether ``expr`` at the point is a finite real number that float64 cannot hold (checked with MPFR)."""
-    value = expr.subs(mapping)
+    try:
+        value = expr.subs(mapping).n(64, real=True)
+    except (RuntimeError, ValueError, TypeError):  # not a real number there
+        return False
     return isinstance(value, se.RealMPFR) and "@" not in str(value)
 
 

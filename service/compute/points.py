@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from service.compute.errors import InvalidPoint, NablaError, TooLarge, located
+from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge, UnknownName, count, located
 from service.compute.language.build import parse_expression
 from service.compute.limits import Limits
 
@@ -33,16 +33,27 @@ class Points:
 
 
 def _error(detail: str, loc: Loc) -> NablaError:
-    return located(InvalidPoint, detail, ("body", *loc))
+    kind = InvalidPoint if loc and loc[0] in ("at", "points") else InvalidInput
+    return located(kind, detail, ("body", *loc))
 
 
 @lru_cache(maxsize=4096)
 def exact_value(text: str) -> sp.Expr:
-    """The exact real constant that ``text`` denotes; raises ``NablaError`` if it has variables or is not real."""
-    value = parse_expression(text, known=(), limits=_EXACT_LIMITS)
+    """The exact real constant that ``text`` denotes; raises ``NablaError`` if it has names or is not real."""
+    try:
+        value = parse_expression(text, known=(), limits=_EXACT_LIMITS)
+    except UnknownName as error:
+        name = error.detail.split("'")[1]
+        raise located(
+            InvalidPoint,
+            f"{text!r} is not a number: '{name}' is a name; an exact value may use numbers, pi, e and the "
+            "functions (e.g. 'pi/4', 'sqrt(2)', '1/3')",
+        ) from None
     approx = complex(value.evalf(30))
-    if approx.imag != 0 or not np.isfinite(approx.real):
-        raise located(InvalidPoint, f"{text!r} is not a finite real number")
+    if approx.imag != 0:
+        raise located(InvalidPoint, f"{text!r} is not a real number")
+    if not np.isfinite(approx.real):
+        raise located(InvalidPoint, f"{text!r} is outside the float64 range (about 1.8e308)")
     return value
 
 
@@ -118,12 +129,18 @@ def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
     if isinstance(raw, list):
         if len(raw) != len(names):
             raise _error(
-                f"{_where(loc)} has {len(raw)} values but the function has {len(names)} variables "
+                f"{_where(loc)} has {count(len(raw), 'value')} but there {'is' if len(names) == 1 else 'are'} "
+                f"{count(len(names), 'variable')} "
                 f"({', '.join(names)}); give one value per variable, in that order",
                 loc,
             )
         return [_number(v, (*loc, i)) for i, v in enumerate(raw)]
     raise _error(f"{_where(loc)} must be an array or an object of coordinates, got {_json_type(raw)}", loc)
+
+
+def read_vector(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
+    """One vector given like a point (an object by name or an array in order), e.g. a direction."""
+    return _point(raw, names, loc)
 
 
 def _rows(raw: Any, names: Sequence[str], max_points: int, may_hold_booleans: bool) -> np.ndarray:
@@ -201,4 +218,4 @@ def _exact(value: Any) -> sp.Expr:
         return exact_value(value)
     if isinstance(value, int):
         return sp.Integer(value)
-    return sp.Rational(value)  # a float is an exact binary fraction
+    return sp.Rational(repr(value))  # the decimal the client wrote (0.1 is 1/10), not its binary approximation

@@ -12,18 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import numpy as np
-import orjson
-
 from service.compute import calculus
 from service.compute.calculus import CalculusResult, CalculusTask
 from service.compute.errors import LimitExceeded, TooComplex, located
-from service.compute.exact import exact_values
-from service.compute.geometry import classify_hessians, directional
-from service.compute.numeric import STATUS_DETAIL, Evaluation, Evaluator, compile_evaluator, refine
-from service.compute.points import read_points
+from service.compute.exact import ExactValues, exact_values
+from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
+from service.compute.points import Points, read_points
 from service.config import Settings
 from service.runtime.cache import LRUCache
+from service.runtime.present import encode, merge_exact, present
 from service.runtime.workers import WorkerPool
 
 T = TypeVar("T")
@@ -53,13 +50,6 @@ class Compiled:
     evaluator: Evaluator
 
 
-def _matrix(items: list[Any], shape: tuple[int, ...]) -> Any:
-    if len(shape) < 2:
-        return items
-    rows, width = shape[0], shape[-1]
-    return [items[i * width : (i + 1) * width] for i in range(rows)]
-
-
 class Calculus:
     """Calculus requests over a worker pool and a compiled-function cache."""
 
@@ -82,6 +72,7 @@ class Calculus:
             order=query.order,
             limits=self.settings.limits(),
             max_nodes=self.settings.max_result_nodes,
+            max_variables=self.settings.max_variables,
         )
 
     def _validate(self, query: CalculusQuery) -> None:
@@ -139,20 +130,24 @@ class Calculus:
         return await asyncio.to_thread(work)
 
     async def answer(self, query: CalculusQuery) -> bytes:
-        """The JSON body answering ``query``."""
+        """The JSON body answering ``query``: evaluate, check an exact point exactly, present, encode."""
         compiled = await self.compiled(self.task(query))
         size = _batch_size(query) * max(1, len(compiled.result.derivatives))
-        answer = await self.offload(size, lambda: self.present(query, compiled))
-        if answer.pop("_exact_pending", False):
-            await self.add_exact(answer, compiled, query)
-        return await self.offload(size, lambda: encode(answer))
+        points, evaluation = await self.offload(size, lambda: self.evaluate(query, compiled))
+        exact, timed_out = None, None
+        if evaluation is not None and points is not None and points.exact is not None:
+            exact = await self.exact(compiled, points.exact)
+            if exact is None:
+                timed_out = self.exact_timeout
+            else:
+                evaluation = merge_exact(evaluation, exact)
+        limit = self.settings.max_warnings
+        return await self.offload(
+            size, lambda: encode(present(query, compiled.result, evaluation, exact, limit, timed_out))
+        )
 
-    def present(self, query: CalculusQuery, compiled: Compiled) -> dict[str, Any]:
+    def evaluate(self, query: CalculusQuery, compiled: Compiled) -> tuple[Points | None, Evaluation | None]:
         result = compiled.result
-        answer: dict[str, Any] = {"variables": list(result.variables)}
-        if result.parameters:
-            answer["parameters"] = list(result.parameters)
-        answer |= _symbolic_part(query, result)
         points = read_points(
             variables=result.variables,
             parameters=query.parameters,
@@ -162,62 +157,25 @@ class Calculus:
             may_hold_booleans=query.may_hold_booleans,
         )
         if points is None:
-            return answer
+            return None, None
         evaluation = compiled.evaluator.evaluate(points.matrix)
-        evaluation = refine(compiled.evaluator, points.matrix, evaluation, self.settings.refine_points)
-        single = query.at is not None
-        answer |= self.numeric_part(query, result, evaluation, single)
-        if single and points.exact is not None and evaluation.status_of(0) == "ok" and query.operation != "directional":
-            answer["_exact_pending"] = True
-            answer["_exact_point"] = points.exact
-        return answer
+        return points, refine(compiled.evaluator, points.matrix, evaluation, self.settings.refine_points)
 
-    def numeric_part(
-        self, query: CalculusQuery, result: CalculusResult, evaluation: Evaluation, single: bool
-    ) -> dict[str, Any]:
-        values = evaluation.values.reshape(len(evaluation.values), *result.shape)
-        part: dict[str, Any] = {}
-        derived: list[np.ndarray] = []
-        if query.operation == "directional":
-            part |= directional(values, query.direction, query.normalize, result.variables, single)
-            ascent = part["steepest_ascent"]
-            derived = [
-                np.atleast_1d(part["value" if single else "values"]),
-                np.atleast_1d(ascent["rate" if single else "rates"]),
-            ]
-        elif single:
-            part["value"] = values[0]
-        else:
-            part["values"] = values
-        if query.operation == "hessian" and query.classify:
-            part |= classify_hessians(values, single)
-            derived = [np.atleast_2d(part["eigenvalues"]).min(axis=1)] if result.shape[0] else []
-        if derived:
-            ok = evaluation.status == 0
-            overflow = np.zeros(len(ok), dtype=bool)
-            for quantity in derived:
-                overflow |= ok & ~np.isfinite(quantity)
-            evaluation = evaluation.flag_non_finite(overflow)
-        warnings, counts = evaluation.problems(self.settings.max_warnings)
-        if single:
-            part["status"] = evaluation.status_of(0)
-        else:
-            part["status_counts"] = counts
-        hidden = sum(counts.get(s, 0) for s in STATUS_DETAIL) - len(warnings)
-        if hidden > 0:
-            warnings.append({"point": None, "status": None, "detail": f"{hidden} more points are not ok"})
-        part["warnings"] = warnings
-        return part
+    @property
+    def exact_timeout(self) -> float:
+        return min(self.settings.exact_timeout, self.settings.compute_timeout)
 
-    async def add_exact(self, answer: dict[str, Any], compiled: Compiled, query: CalculusQuery) -> None:
-        point = answer.pop("_exact_point")
+    async def exact(self, compiled: Compiled, point: tuple[Any, ...]) -> ExactValues | None:
+        """Exact values at an exact point: best effort, within ``exact_timeout`` (None when it runs out)."""
         result = compiled.result
-        exprs = tuple(d.expr for d in result.derivatives)
-        texts, latex = await self.pool.run(exact_values, exprs, result.variables + result.parameters, point)
-        key = "exact"
-        answer[key] = {"expressions": _matrix(list(texts), result.shape), "latex": _matrix(list(latex), result.shape)}
-        if query.operation == "derivative":
-            answer[key] = {"expression": texts[0], "latex": latex[0]}
+        derivatives = tuple(d.expr for d in result.derivatives)
+        inputs = result.variables + result.parameters
+        try:
+            return await self.pool.run(
+                exact_values, result.functions, derivatives, inputs, point, timeout=self.exact_timeout
+            )
+        except TooComplex:
+            return None
 
 
 def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:
@@ -227,19 +185,6 @@ def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:
         raise located(TooComplex, "the derivatives are too large to compile for numeric evaluation") from error
 
 
-def _contiguous(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-def encode(answer: Mapping[str, Any]) -> bytes:
-    """JSON bytes of an answer; NumPy arrays are written directly, NaN as null."""
-    return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY, default=_contiguous)
-
-
 def _batch_size(query: CalculusQuery) -> int:
     points = query.points
     if isinstance(points, list):
@@ -247,24 +192,3 @@ def _batch_size(query: CalculusQuery) -> int:
     if isinstance(points, dict):
         return max((len(c) for c in points.values() if isinstance(c, list)), default=0)
     return 1
-
-
-def _symbolic_part(query: CalculusQuery, result: CalculusResult) -> dict[str, Any]:
-    texts = [d.text for d in result.derivatives]
-    latex = [d.latex for d in result.derivatives]
-    if query.operation == "derivative":
-        wrt = result.wrt
-        return {
-            "variable": wrt[0] if len(set(wrt)) == 1 else None,
-            "order": len(wrt),
-            "wrt": list(wrt),
-            "derivative": {"expression": texts[0], "latex": latex[0]},
-        }
-    if query.operation == "hessian":
-        return {
-            "hessian": {"expressions": _matrix(texts, result.shape), "latex": _matrix(latex, result.shape)},
-            "symmetric": True,
-        }
-    key = "gradient" if query.operation == "directional" else query.operation
-    name = "gradient_expressions" if query.operation == "directional" else key
-    return {name: {"expressions": _matrix(texts, result.shape), "latex": _matrix(latex, result.shape)}}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.runtime.calculus import CalculusQuery
 from service.schemas.common import (
     EvaluationFields,
     EvaluationResponse,
     Expression,
+    Point,
     SymbolicExpression,
     SymbolicMatrix,
     SymbolicVector,
@@ -93,8 +94,11 @@ class GradientRequest(CalculusRequest):
 class DirectionalRequest(CalculusRequest):
     """The derivative of a scalar function along a direction, and the direction of steepest ascent."""
 
-    direction: list[StrictInt | StrictFloat] = Field(
-        min_length=1, max_length=64, description="The direction vector, one component per variable."
+    direction: Point = Field(
+        description=(
+            "The direction vector: an object {name: component} or an array in `variables` order; components may "
+            "be exact strings."
+        ),
     )
     normalize: bool = Field(True, description="Scale the direction to unit length first (the usual definition).")
 
@@ -105,7 +109,7 @@ class DirectionalRequest(CalculusRequest):
         return self
 
     def to_query(self, operation: str = "directional") -> CalculusQuery:
-        return replace(super().to_query(operation), direction=list(self.direction), normalize=self.normalize)
+        return replace(super().to_query(operation), direction=self.direction, normalize=self.normalize)
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"function": "x^2*y^2", "at": {"x": 2, "y": 0}, "direction": [1, 0]}]}
@@ -181,6 +185,7 @@ class SteepestAscent(BaseModel):
 
 class DirectionalResponse(EvaluationResponse):
     gradient_expressions: SymbolicVector
+    exact_gradient: SymbolicVector | None = Field(None, description="With an exact point: the exact gradient.")
     value: float | None = None
     values: Values | None = None
     gradient: Values | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -14,8 +15,18 @@ from pydantic import (
     model_validator,
 )
 
+from service.compute.language.functions import CATALOGUE
+
+
+def _not_a_function(name: str) -> str:
+    if name in CATALOGUE:
+        raise ValueError(f"'{name}' is a function of the language and cannot name a variable or parameter")
+    return name
+
+
 VariableName = Annotated[
     str,
+    AfterValidator(_not_a_function),
     Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
         max_length=64,
@@ -169,6 +180,7 @@ class EvaluationResponse(BaseModel):
     warnings: list[PointWarning] | None = Field(
         None, description="The points whose values are null, and why (the first NABLA_MAX_WARNINGS of them)."
     )
+    warnings_omitted: int | None = Field(None, description="How many more points are not ok than `warnings` lists.")
 
 
 class ErrorLocation(BaseModel):

@@ -415,9 +415,7 @@ class TestHessian:
         assert "classifications" not in body
 
     async def test_points_give_classifications(self, client: httpx.AsyncClient) -> None:
-        body = await ok(
-            client, "/v1/hessian", {"function": "x^2*y^3", "points": [[1, 2], [0, 0]], "classify": True}
-        )
+        body = await ok(client, "/v1/hessian", {"function": "x^2*y^3", "points": [[1, 2], [0, 0]], "classify": True})
         assert body["values"] == [[[16.0, 24.0], [24.0, 12.0]], [[0.0, 0.0], [0.0, 0.0]]]
         assert body["classifications"] == ["indefinite", "positive semidefinite"]
         assert body["eigenvalues"][1] == [0.0, 0.0]

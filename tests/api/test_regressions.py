@@ -78,3 +78,141 @@ class TestExtremeDirections:
         assert result["value"] is None
         assert result["status"] == "non_finite"
         assert result["warnings"][0]["status"] == "non_finite"
+
+
+class TestExactPointsCorrectFloatRounding:
+    """At the float nearest pi/2, tan is 1.6e16: finite. At pi/2 it is infinite, and an exact point says so."""
+
+    @pytest.mark.parametrize(
+        ("function", "point", "status"),
+        [
+            ("tan(x)", "pi/2", "non_finite"),
+            ("sec(x)", "pi/2", "non_finite"),
+            ("1/sin(x)", "pi", "non_finite"),
+            ("1/(x^2 - 2)", "sqrt(2)", "non_finite"),
+            ("log(cos(x))", "pi/2", "non_finite"),
+            ("sqrt(sin(x))", "pi", "non_differentiable"),
+            ("sqrt(cos(x))", "pi/2", "non_differentiable"),
+        ],
+    )
+    async def test_a_pole_or_branch_point_is_not_ok(
+        self, client: httpx.AsyncClient, function: str, point: str, status: str
+    ) -> None:
+        body = await answer(client, "/v1/derivative", {"function": function, "at": [point]})
+        assert body["status"] == status
+        assert body["value"] is None
+        assert body["exact"] == {"expression": None, "latex": None}
+        assert body["warnings"][0]["status"] == status
+
+    @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/v1/gradient", {"function": "tan(x)*y", "at": ["pi/2", 1]}),
+            ("/v1/hessian", {"function": "tan(x)*y", "at": ["pi/2", "1"]}),
+            ("/v1/jacobian", {"functions": ["sqrt(x^2 - 2)"], "at": ["sqrt(2)"]}),
+            ("/v1/directional-derivative", {"function": "tan(x)*y", "direction": [1, 1], "at": ["pi/2", "1"]}),
+        ],
+    )
+    async def test_every_endpoint_checks_exact_points(
+        self, client: httpx.AsyncClient, path: str, body: dict[str, Any]
+    ) -> None:
+        result = await answer(client, path, body)
+        assert result["status"] != "ok"
+
+    async def test_an_exact_value_too_large_for_float64_is_still_given(self, client: httpx.AsyncClient) -> None:
+        body = await answer(client, "/v1/derivative", {"function": "x^171", "order": 171, "at": ["1"]})
+        assert body["status"] == "non_finite"  # 171! > 1.8e308
+        assert body["value"] is None
+        assert body["exact"]["expression"] == str(math.factorial(171))
+
+    async def test_exact_values_that_take_too_long_leave_the_float_values(self, client: httpx.AsyncClient) -> None:
+        body = await answer(client, "/v1/derivative", {"function": "x^x^x^x^x", "order": 6, "at": ["pi/3"]})
+        assert body["status"] == "ok"
+        assert body["value"] == pytest.approx(7440.352954277399, rel=1e-9)
+        assert "exact" not in body
+        assert "exact value was not computed" in body["warnings"][0]["detail"]
+
+    async def test_a_decimal_parameter_is_the_decimal(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "2*a*x", "parameters": {"a": 0.1}, "at": ["1"]}
+        result = await answer(client, "/v1/derivative", body)
+        assert result["exact"]["expression"] == "1/5"
+
+
+class TestKinksThatAreSmooth:
+    @pytest.mark.parametrize(
+        ("function", "order"), [("sign(x)*x^2", 1), ("x^2*abs(x)", 2), ("abs(x)^3", 2), ("x^3*sign(x)", 2)]
+    )
+    async def test_a_vanishing_delta_term_does_not_make_a_kink(
+        self, client: httpx.AsyncClient, function: str, order: int
+    ) -> None:
+        body = await answer(client, "/v1/derivative", {"function": function, "order": order, "at": [0]})
+        assert body["status"] == "ok"
+        assert body["value"] == 0.0
+        assert "dirac" not in body["derivative"]["expression"]
+
+    async def test_the_sign_jump_is_still_a_kink(self, client: httpx.AsyncClient) -> None:
+        body = await answer(client, "/v1/derivative", {"function": "sign(x)", "at": [0]})
+        assert body["status"] == "non_differentiable"
+
+    async def test_no_rate_of_ascent_at_a_kink(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "abs(x) + y", "direction": [1, 0], "at": [0, 0]}
+        result = await answer(client, "/v1/directional-derivative", body)
+        assert result["status"] == "non_differentiable"
+        assert result["steepest_ascent"] == {"direction": [None, None], "rate": None}
+
+
+class TestPolesOfGamma:
+    @pytest.mark.parametrize("point", [0, -1, -2])
+    async def test_every_pole_is_non_finite(self, client: httpx.AsyncClient, point: int) -> None:
+        body = await answer(client, "/v1/derivative", {"function": "gamma(x)", "at": [point]})
+        assert body["status"] == "non_finite"
+
+
+class TestLimitsAndNames:
+    async def test_variables_found_in_the_function_count_against_the_limit(self, client: httpx.AsyncClient) -> None:
+        function = " + ".join(f"v{i}" for i in range(70))
+        response = await client.post("/v1/gradient", json={"function": function})
+        assert response.status_code == 422
+        assert response.json()["detail"] == (
+            "the function has 70 variables and 0 parameters; together they may be at most 64 (NABLA_MAX_VARIABLES)"
+        )
+
+    async def test_a_function_name_cannot_be_a_variable(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json={"function": "x", "variables": ["sin", "x"]})
+        assert response.status_code == 422
+        assert "'sin' is a function of the language" in response.json()["detail"]
+
+    async def test_a_misspelt_function_gets_a_suggestion(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/derivative", json={"function": "sinn(x)"})
+        assert response.json()["detail"].startswith("unknown function 'sinn' at position 0 (did you mean 'sin'?)")
+
+    async def test_high_polygamma_orders_print_and_parse_back(self, client: httpx.AsyncClient) -> None:
+        body = await answer(client, "/v1/derivative", {"function": "digamma(x)", "order": 100})
+        printed = body["derivative"]["expression"]
+        assert printed == "polygamma(100, x)"
+        again = await answer(client, "/v1/derivative", {"function": printed, "at": [2.5]})
+        assert again["status"] == "ok"
+
+
+class TestCurlFriendliness:
+    async def test_a_body_without_a_json_content_type_is_read_as_json(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/v1/derivative",
+            content=b'{"function": "x^2", "at": [3]}',
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 200
+        assert response.json()["value"] == 6.0
+
+    async def test_head_healthz(self, client: httpx.AsyncClient) -> None:
+        assert (await client.head("/healthz")).status_code == 200
+
+    async def test_the_root_leads_to_the_docs(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/")
+        assert response.status_code == 307
+        assert response.headers["location"] == "/docs"
+
+    async def test_no_negative_zero(self, client: httpx.AsyncClient) -> None:
+        body = await answer(client, "/v1/derivative", {"function": "exp(-x^2)", "at": [30]})
+        assert body["value"] == 0.0
+        assert math.copysign(1.0, body["value"]) == 1.0

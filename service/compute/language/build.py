@@ -7,6 +7,7 @@ constant sub-expression that evaluates to an infinity or NaN (``1/0``, ``log(0)`
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 
 import sympy as sp
@@ -24,7 +25,7 @@ from service.compute.limits import DEFAULT_LIMITS, Limits
 
 _UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 _INDEX_ARGUMENT = {"polygamma": 0, "dirac": 1}  # arguments that must be small non-negative integers
-_MAX_INDEX = 64
+_MAX_INDEX = 1000  # as high as the default derivative order, so that every printed derivative parses back
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -46,6 +47,11 @@ def free_names(tree: Node) -> set[str]:
         elif isinstance(node, Binary):
             stack.extend((node.left, node.right))
     return names
+
+
+def _suggestion(name: str) -> str:
+    close = difflib.get_close_matches(name.lower(), CATALOGUE, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class _Builder:
@@ -131,8 +137,8 @@ class _Builder:
         if spec is None:
             raise located(
                 UnsupportedFunction,
-                f"unknown function '{node.name}' at position {node.pos}; supported functions: "
-                + ", ".join(sorted(CATALOGUE)),
+                f"unknown function '{node.name}' at position {node.pos}{_suggestion(node.name)}; supported "
+                "functions: " + ", ".join(sorted(CATALOGUE)),
                 (),
                 node.pos,
             )
