@@ -27,9 +27,13 @@ class Settings(BaseSettings):
     max_expression_length: int = Field(10_000, ge=1, description="Characters in one expression.")
     max_expression_nodes: int = Field(5_000, ge=1, description="Syntax-tree nodes in one expression.")
     max_expression_depth: int = Field(100, ge=1, le=400, description="Nesting depth of one expression.")
-    max_literal_digits: int = Field(100, ge=1, description="Digits in one numeric literal.")
+    max_literal_digits: int = Field(
+        3_000, ge=1, le=4_000, description="Significant digits in one numeric literal (1000! has 2568)."
+    )
     max_literal_exponent: int = Field(400, ge=1, description="Magnitude of a literal's decimal exponent.")
-    max_power_bits: int = Field(20_000, ge=64, description="Bits an exact numeric power may produce.")
+    max_power_bits: int = Field(
+        9_000, ge=64, description="Bits an exact number (a power, a product) may have: about 2700 digits."
+    )
     max_functions: int = Field(64, ge=1, description="Functions in one Jacobian request.")
     max_variables: int = Field(64, ge=1, description="Variables (and parameters) in one request.")
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine, to_sympy
-from service.compute.errors import InvalidInput, LimitExceeded, NablaError, located
+from service.compute.errors import InvalidExpression, InvalidInput, LimitExceeded, NablaError, located
 from service.compute.language.build import build, free_names
 from service.compute.language.functions import CONSTANTS
-from service.compute.language.printer import to_latex, to_text
+from service.compute.language.printer import UnprintableExpression, to_latex, to_text
 from service.compute.language.syntax import parse
 from service.compute.limits import DEFAULT_LIMITS, Limits
 
@@ -104,7 +104,15 @@ def _symbolic(exprs: Sequence[EngineExpr]) -> tuple[Symbolic, ...]:
     for expr in exprs:
         if expr not in printed:
             as_sympy = to_sympy(expr)
-            printed[expr] = Symbolic(expr, to_text(as_sympy), to_latex(as_sympy))
+            try:
+                printed[expr] = Symbolic(expr, to_text(as_sympy), to_latex(as_sympy))
+            except UnprintableExpression as error:
+                raise located(
+                    InvalidExpression,
+                    f"the derivative needs a function the language does not have ({error.name}): SymPy treats the "
+                    "function as possibly complex-valued here; rewrite it so that it is real for real variables",
+                    ("body",),
+                ) from None
         out.append(printed[expr])
     return tuple(out)
 

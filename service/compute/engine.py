@@ -81,8 +81,12 @@ def _sift(term: sp.Expr) -> sp.Expr:
         if poly is None or poly.degree() != 1:
             continue
         root = -poly.nth(0) / poly.nth(1)
-        coefficient = (term / delta).xreplace({variable: root})
-        if coefficient.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.DiracDelta):
+        rest = term / delta
+        steps = rest.atoms(sp.sign, sp.Heaviside, sp.DiracDelta)
+        if any(variable in step.args[0].free_symbols for step in steps):  # a jump at the root: no sifting
+            return term
+        coefficient = rest.xreplace({variable: root})
+        if coefficient.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             return term
         return coefficient * delta
     return term

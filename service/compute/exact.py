@@ -44,6 +44,39 @@ def _kind(value: sp.Expr) -> int:
     return OK if imaginary == 0 and real.is_number else DOMAIN_ERROR
 
 
+def _is_zero(value: sp.Expr) -> bool:
+    known = value.is_zero
+    if known is not None:
+        return bool(known)
+    return bool(abs(value.evalf(60)) < sp.Float("1e-50"))  # undecided symbolically: zero to 50 digits
+
+
+def _sides(expr: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> tuple[sp.Expr, sp.Expr] | None:
+    """The derivative's two one-sided values where a step (sign, heaviside) or a delta sits exactly at the point,
+    or None when none does. SymPy's own values there (sign(0) = 0, heaviside(0) = 1/2) are no derivative."""
+    steps = [n for n in sp.preorder_traversal(expr) if isinstance(n, sp.sign | sp.Heaviside | sp.DiracDelta)]
+    at_point = [n for n in steps if _is_zero(n.args[0].xreplace(mapping))]
+    if not at_point:
+        return None
+    if any(isinstance(n, sp.DiracDelta) for n in at_point):
+        return sp.nan, sp.nan
+    sides = []
+    for side in (1, -1):
+        replaced = {n: (sp.Integer(side) if isinstance(n, sp.sign) else sp.Integer(side > 0)) for n in at_point}
+        sides.append(expr.xreplace(replaced).xreplace(mapping))
+    return sides[0], sides[1]
+
+
+def _derivative_value(expr: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    sides = _sides(expr, mapping)
+    if sides is None:
+        return expr.xreplace(mapping)
+    left, right = sides
+    if left.has(sp.nan) or not _is_zero(left - right):
+        return sp.nan
+    return left
+
+
 def exact_values(
     functions: Sequence[EngineExpr], derivatives: Sequence[EngineExpr], inputs: Sequence[str], point: Sequence[sp.Expr]
 ) -> ExactValues:
@@ -60,7 +93,7 @@ def exact_values(
     printed: dict[EngineExpr, tuple[str | None, str | None, bool]] = {}
     for expr in derivatives:
         if expr not in printed:
-            value = to_sympy(expr).xreplace(mapping)
+            value = _derivative_value(to_sympy(expr), mapping)
             bad = status != OK or _kind(value) != OK
             printed[expr] = (None, None, True) if bad else (to_text(value), to_latex(value), False)
         text, tex, bad = printed[expr]

@@ -12,9 +12,9 @@ class Limits:
     max_length: int = 10_000
     max_nodes: int = 5_000
     max_depth: int = 100
-    max_literal_digits: int = 100
+    max_literal_digits: int = 3_000
     max_literal_exponent: int = 400
-    max_power_bits: int = 20_000
+    max_power_bits: int = 9_000
 
 
 DEFAULT_LIMITS = Limits()

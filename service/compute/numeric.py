@@ -180,7 +180,8 @@ class Evaluator:
             broken = ~np.isfinite(values)
             if self.sides is not None:
                 left, right = (side(points)[:, self.functions :][:, self.index] for side in self.sides)
-                broken |= ~np.isclose(left, right, rtol=1e-13, atol=0.0, equal_nan=True)
+                broken |= ~np.isclose(left, right, rtol=1e-13, atol=0.0, equal_nan=True) | ~np.isfinite(left)
+                values = left
             status[broken.any(axis=1)] = 3
             status[np.isinf(functions).any(axis=1)] = 2
             status[np.isnan(functions).any(axis=1)] = 1

@@ -16,7 +16,16 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge, UnknownName, count, located
+from service.compute.errors import (
+    InvalidExpression,
+    InvalidInput,
+    InvalidPoint,
+    NablaError,
+    TooLarge,
+    UnknownName,
+    count,
+    located,
+)
 from service.compute.language.build import parse_expression
 from service.compute.limits import Limits
 
@@ -49,6 +58,10 @@ def exact_value(text: str) -> sp.Expr:
             f"{text!r} is not a number: '{name}' is a name; an exact value may use numbers, pi, e and the "
             "functions (e.g. 'pi/4', 'sqrt(2)', '1/3')",
         ) from None
+    except InvalidExpression as error:
+        if "not a real number" in error.detail:
+            raise located(InvalidPoint, f"{text!r} is not a real number") from None
+        raise
     approx = complex(value.evalf(30))
     if approx.imag != 0:
         raise located(InvalidPoint, f"{text!r} is not a real number")

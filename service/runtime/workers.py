@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import sys
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -28,6 +29,9 @@ log = logging.getLogger("nabla.workers")
 def _initialise(memory_mb: int) -> None:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # Derivatives may print integers longer than Python's default 4300 digits (2000! has 5736); the deadline, not
+    # this limit, bounds the time their conversion takes here.
+    sys.set_int_max_str_digits(1_000_000)
     import service.compute.calculus  # noqa: F401  (warm: the first task must not pay for imports)
 
 

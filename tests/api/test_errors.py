@@ -118,7 +118,7 @@ class TestExpressionErrors:
 
     async def test_a_huge_exact_power_is_refused_before_computing(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/v1/gradient", json={"function": "9^9^9^9*x"})
-        detail = "the power at position 3 would have about 1549681956 bits; exact powers may have at most 20000"
+        detail = "the power at position 3 would have about 1228093895 bits; exact powers may have at most 9000"
         body = problem(response, 422, "limit_exceeded", "Limit exceeded", detail)
         located(body, ["body", "function"], "limit_exceeded", position=3)
 

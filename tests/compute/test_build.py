@@ -180,16 +180,16 @@ class TestPowerBudget:
         assert time.perf_counter() - start < 0.1
         assert type(error) is LimitExceeded
         assert error.detail == (
-            "the power at position 3 would have about 1549681956 bits; exact powers may have at most 20000"
+            "the power at position 3 would have about 1228093895 bits; exact powers may have at most 9000"
         )
         assert error.errors[0].position == 3
 
     def test_fractional_and_negative_exponents_count(self) -> None:
-        assert _error("2^-20001").detail.startswith("the power at position 1 would have about 40002 bits")
-        assert _error("(1/3)^20000").detail.startswith("the power at position 5 would have about 40000 bits")
+        assert _error("2^-20001").detail.startswith("the power at position 1 would have about 20001 bits")
+        assert _error("(1/3)^20000").detail.startswith("the power at position 5 would have about 31700 bits")
 
     def test_within_budget(self) -> None:
-        assert parse_expression("2^9999") == sp.Integer(2) ** 9999
+        assert parse_expression("2^8999") == sp.Integer(2) ** 8999
         assert parse_expression("x^100000") == x**100000  # symbolic: no digits to compute
 
 
@@ -203,6 +203,8 @@ class TestArbitraryText:
     @example("1e99999999999999999999")
     @example("9" * 200)
     @example("atan2(1,,2)")
+    @example("0." + "0" * 5000 + "1")
+    @example("1e-" + "0" * 5000 + "5")
     def test_any_text_raises_only_nabla_errors(self, text: str) -> None:
         try:
             parse_expression(text)

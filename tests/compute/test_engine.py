@@ -64,6 +64,8 @@ UNSUPPORTED = {
     "polygamma": "polygamma(1, x)",
     "digamma": "digamma(x)",
     "cbrt": "cbrt(x)",
+    "re": "re(x^x)",
+    "im": "im(x^x)",
 }
 
 

@@ -170,9 +170,9 @@ class TestLimits:
         assert parse("(" * 99 + "x" + ")" * 99) == Name("x", 99)
 
     def test_literal_digits(self) -> None:
-        error = _error("2*" + "1" * 101)
+        error = _error("2*" + "1" * 3001)
         assert type(error) is LimitExceeded
-        assert error.detail == "the number at position 2 has 101 digits; the limit is 100"
+        assert error.detail == "the number at position 2 has 3001 digits; the limit is 3000"
         assert error.errors[0].position == 2
 
     def test_leading_zeros_are_not_digits(self) -> None:

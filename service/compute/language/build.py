@@ -8,6 +8,7 @@ constant sub-expression that evaluates to an infinity or NaN (``1/0``, ``log(0)`
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Collection
 
 import sympy as sp
@@ -25,6 +26,8 @@ from service.compute.limits import DEFAULT_LIMITS, Limits
 
 _UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 _INDEX_ARGUMENT = {"polygamma": 0, "dirac": 1}  # arguments that must be small non-negative integers
+_MAX_FACTORIAL_ARGUMENT = 1000  # gamma(1000) = 999! has 2565 digits
+_FACTORIAL_LIKE = {"gamma", "loggamma", "digamma", "polygamma"}
 _MAX_INDEX = 1000  # as high as the default derivative order, so that every printed derivative parses back
 
 
@@ -121,8 +124,8 @@ class _Builder:
     def check_power(self, base: sp.Expr, exponent: sp.Expr, pos: int) -> None:
         if not (isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational)):
             return
-        size = max(int(base.p).bit_length(), int(base.q).bit_length())
-        bits = size * abs(int(exponent.p)) // int(exponent.q)
+        size = max(math.log2(abs(int(base.p)) or 1), math.log2(int(base.q)))
+        bits = math.ceil(size * abs(int(exponent.p)) / int(exponent.q))
         if bits > self.limits.max_power_bits:
             raise located(
                 LimitExceeded,
@@ -153,7 +156,26 @@ class _Builder:
         index = _INDEX_ARGUMENT.get(node.name)
         if index is not None and index < len(args):
             self.check_index(node, args[index])
-        return self.checked(spec.build(*args), node.pos, f"{node.name} is undefined here")
+        if node.name in _FACTORIAL_LIKE:
+            self.check_factorial(node, args[-1])
+        try:
+            result = spec.build(*args)
+        except (ValueError, TypeError):  # e.g. max of a non-real constant: SymPy cannot compare it
+            raise located(
+                InvalidExpression, f"{node.name} is undefined for these arguments at position {node.pos}", (), node.pos
+            ) from None
+        return self.checked(result, node.pos, f"{node.name} is undefined here")
+
+    def check_factorial(self, node: Call, value: sp.Expr) -> None:
+        # SymPy evaluates gamma(n) as (n-1)! exactly: gamma(10^6) would take seconds and megabytes.
+        if isinstance(value, sp.Rational) and abs(value) > _MAX_FACTORIAL_ARGUMENT:
+            raise located(
+                LimitExceeded,
+                f"{node.name} of a number above {_MAX_FACTORIAL_ARGUMENT} at position {node.pos} is too large to "
+                "compute exactly",
+                (),
+                node.pos,
+            )
 
     def check_index(self, node: Call, value: sp.Expr) -> None:
         if not (isinstance(value, sp.Integer) and 0 <= int(value) <= _MAX_INDEX):
@@ -164,11 +186,29 @@ class _Builder:
                 node.pos,
             )
 
-    @staticmethod
-    def checked(result: sp.Expr, pos: int, reason: str) -> sp.Expr:
+    def checked(self, result: sp.Expr, pos: int, reason: str) -> sp.Expr:
         if any(result is undefined for undefined in _UNDEFINED):
             raise located(InvalidExpression, f"{reason} at position {pos}", (), pos)
+        if result.is_number:
+            if result.is_extended_real is False:
+                raise located(
+                    InvalidExpression, f"the value at position {pos} is not a real number ({result})", (), pos
+                )
+            self.check_size(result, pos)
+        elif isinstance(result, sp.Mul):
+            self.check_size(result.as_coeff_Mul()[0], pos)
         return result
+
+    def check_size(self, number: sp.Expr, pos: int) -> None:
+        if isinstance(number, sp.Rational) and max(int(number.p).bit_length(), int(number.q).bit_length()) > (
+            self.limits.max_power_bits
+        ):
+            raise located(
+                LimitExceeded,
+                f"the number at position {pos} would have more than {self.limits.max_power_bits} bits",
+                (),
+                pos,
+            )
 
 
 def build(

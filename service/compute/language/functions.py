@@ -93,6 +93,8 @@ CATALOGUE: dict[str, FunctionSpec] = {
         FunctionSpec("min", (), sp.Min, "smallest argument"),
         FunctionSpec("max", (), sp.Max, "largest argument"),
         _unary("heaviside", sp.Heaviside, "unit step (appears in derivatives of min and max)"),
+        _unary("re", sp.re, "real part (appears in derivatives of abs of a power that may not be real)"),
+        _unary("im", sp.im, "imaginary part (appears with re)"),
         FunctionSpec("dirac", (1, 2), _dirac, "Dirac delta dirac(x) and its k-th derivative dirac(x, k)"),
     )
 }

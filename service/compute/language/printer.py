@@ -19,17 +19,22 @@ _NAMES: dict[type, str] = {
     sp.asin: "asin", sp.acos: "acos", sp.atan: "atan", sp.atan2: "atan2",
     sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.asinh: "asinh", sp.acosh: "acosh", sp.atanh: "atanh",
     sp.exp: "exp", sp.log: "log", sp.Abs: "abs", sp.sign: "sign", sp.erf: "erf", sp.erfc: "erfc",
-    sp.gamma: "gamma", sp.loggamma: "loggamma", sp.Min: "min", sp.Max: "max",
+    sp.gamma: "gamma", sp.loggamma: "loggamma", sp.Min: "min", sp.Max: "max", sp.re: "re", sp.im: "im",
 }  # fmt: skip
 
 
 class UnprintableExpression(Exception):
-    """An expression holds a node the language cannot write: a bug, never the client's fault."""
+    """An expression holds a node the language cannot write (SymPy's ``arg`` of a possibly complex value)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no text form for {name}")
+        self.name = name
 
 
 class _TextPrinter:
-    def __init__(self, euler: str) -> None:
+    def __init__(self, euler: str, pi: str) -> None:
         self.euler = euler
+        self.pi = pi
 
     def text(self, expr: sp.Expr, context: int = 0) -> str:
         body, precedence = self.node(expr)
@@ -44,7 +49,7 @@ class _TextPrinter:
             text = f"{abs(expr.p)}/{expr.q}"
             return (f"-{text}", NEG) if expr.p < 0 else (text, MUL)
         if expr is sp.pi:
-            return "pi", ATOM
+            return self.pi, ATOM
         if expr is sp.E:
             return self.euler, ATOM
         if isinstance(expr, sp.Add):
@@ -67,7 +72,8 @@ class _TextPrinter:
 
     def mul(self, expr: sp.Mul) -> tuple[str, int]:
         if expr.could_extract_minus_sign():
-            return f"-{self.text(-expr, MUL)}", NEG
+            body = self.text(-expr, MUL)
+            return (f"-({body})" if body.startswith("(") else f"-{body}"), NEG
         numerator: list[sp.Expr] = []
         denominator: list[sp.Expr] = []
         for factor in expr.as_ordered_factors():
@@ -104,14 +110,15 @@ class _TextPrinter:
             return "dirac(" + ", ".join(self.text(a) for a in expr.args) + ")"
         name = _NAMES.get(type(expr))
         if name is None:
-            raise UnprintableExpression(f"no text form for {type(expr).__name__}")
+            raise UnprintableExpression(type(expr).__name__)
         return f"{name}(" + ", ".join(self.text(a) for a in expr.args) + ")"
 
 
 def to_text(expr: sp.Expr) -> str:
-    """``expr`` in the service's syntax. Euler's number is ``e``, or ``exp(1)`` when ``e`` is also a symbol."""
-    euler = "exp(1)" if any(s.name == "e" for s in expr.free_symbols) else "e"
-    return _TextPrinter(euler).text(expr)
+    """``expr`` in the service's syntax. Euler's number is ``e`` and pi is ``pi``, or ``exp(1)`` and ``acos(-1)``
+    when a variable has that name."""
+    names = {s.name for s in expr.free_symbols}
+    return _TextPrinter("exp(1)" if "e" in names else "e", "acos(-1)" if "pi" in names else "pi").text(expr)
 
 
 @lru_cache(maxsize=8192)

@@ -114,25 +114,29 @@ def parse_number(text: str, pos: int, limits: Limits) -> Fraction:
     """The exact value of a decimal literal, refusing literals longer or larger than the limits."""
     mantissa, _, exponent = text.lower().partition("e")
     whole, _, fraction = mantissa.partition(".")
-    digits = len((whole + fraction).lstrip("0"))
-    if digits > limits.max_literal_digits:
+    significant = (whole + fraction).lstrip("0")
+    if len(significant) > limits.max_literal_digits:
         raise located(
             LimitExceeded,
-            f"the number at position {pos} has {digits} digits; the limit is {limits.max_literal_digits}",
+            f"the number at position {pos} has {len(significant)} digits; the limit is {limits.max_literal_digits}",
             (),
             pos,
         )
-    power = int(exponent) if exponent else 0
-    if abs(power) > limits.max_literal_exponent:
+    exponent_digits = exponent.lstrip("+-").lstrip("0") or "0"
+    sign = -1 if exponent.startswith("-") else 1
+    power = sign * (int(exponent_digits) if len(exponent_digits) <= 6 else 10**7)
+    scale = power - len(fraction)
+    # The exponent in scientific notation, for literals written with one: 0.0001 and 1e-4 are refused alike.
+    magnitude = scale + len(significant) - 1 if significant and (exponent or fraction) else 0
+    if abs(magnitude) > limits.max_literal_exponent:
         raise located(
             LimitExceeded,
-            f"the exponent of the number at position {pos} is {power}; "
+            f"the exponent of the number at position {pos} is {magnitude}; "
             f"its magnitude may be at most {limits.max_literal_exponent}",
             (),
             pos,
         )
-    scaled = int(whole + fraction or "0")
-    return Fraction(scaled) * Fraction(10) ** (power - len(fraction))
+    return Fraction(int(significant or "0")) * Fraction(10) ** scale
 
 
 class _Parser:
