@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fastapi import APIRouter, Request, Response
 
-from service.api.routing import BOOLEANS, JSONRoute, json_response
+from service.api.routing import JSONRoute, json_response
 from service.runtime.calculus import Calculus, CalculusQuery
 from service.schemas.calculus import (
     DerivativeRequest,
@@ -26,7 +24,6 @@ router = APIRouter(prefix="/v1", tags=["calculus"], route_class=JSONRoute)
 
 async def _answer(request: Request, query: CalculusQuery) -> Response:
     calculus: Calculus = request.app.state.calculus
-    query = replace(query, may_hold_booleans=request.scope.get(BOOLEANS, True))
     return json_response(await calculus.answer(query))
 
 

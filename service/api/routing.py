@@ -1,5 +1,5 @@
-"""The route class of the JSON API: bodies decoded by orjson (strict JSON: NaN and Infinity are refused), large
-bodies decoded in a thread, any declared content type read as JSON."""
+"""The route class of the JSON API: bodies decoded by orjson (strict JSON: NaN and Infinity are refused); large
+bodies decoded in a thread with their batch left as text; any declared content type read as JSON."""
 
 from __future__ import annotations
 
@@ -7,13 +7,25 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import msgspec
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import Scope
 
+from service.compute.points import RawJSON
+
 _THREAD_DECODE_BYTES = 256 * 1024
-BOOLEANS = "nabla.body_may_hold_booleans"
+
+
+def decode_large(body: bytes) -> Any:
+    """A large body decoded but for its ``points``, kept as JSON text (``RawJSON``): the batch is decoded later,
+    in pieces, off the event loop. msgspec finds the end of each member without building it."""
+    try:
+        members = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return orjson.loads(body)  # not an object, or not JSON: orjson's answer and error are the usual ones
+    return {k: RawJSON(bytes(v)) if k == "points" else orjson.loads(bytes(v)) for k, v in members.items()}
 
 
 class JSONRequest(Request):
@@ -21,11 +33,9 @@ class JSONRequest(Request):
         if not hasattr(self, "_json"):
             body = await self.body()
             if len(body) > _THREAD_DECODE_BYTES:
-                self._json = await asyncio.to_thread(orjson.loads, body)
+                self._json = await asyncio.to_thread(decode_large, body)
             else:
                 self._json = orjson.loads(body)
-            # A body without the tokens true/false holds no booleans: big batches then skip a per-element type check.
-            self.scope[BOOLEANS] = b"true" in body or b"false" in body
         return self._json
 
 

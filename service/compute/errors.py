@@ -1,6 +1,7 @@
 """The error tree of Nabla. Every failure a client can cause is one of these; anything else is a bug.
 
     NablaError
+    ├── MalformedJSON              400  the body is not JSON (found late, inside a large batch)
     ├── InvalidExpression          422  the function text is not a valid expression
     │   ├── ExpressionSyntaxError  422  bad syntax: names the position and what was expected
     │   ├── UnsupportedFunction    422  a call to a function outside the allowlist
@@ -78,6 +79,12 @@ def located(cls: type[NablaError], detail: str, loc: Loc = (), position: int | N
     return cls(detail, [ErrorItem(loc, detail, cls.type, position)])
 
 
+class MalformedJSON(NablaError):
+    type = "malformed_json"
+    title = "Malformed JSON"
+    status = 400
+
+
 class InvalidExpression(NablaError):
     type = "invalid_expression"
     title = "Invalid expression"
@@ -135,6 +142,7 @@ class ServiceUnavailable(NablaError):
 
 
 ERROR_CLASSES: tuple[type[NablaError], ...] = (
+    MalformedJSON,
     InvalidExpression,
     ExpressionSyntaxError,
     UnsupportedFunction,

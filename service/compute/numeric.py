@@ -101,6 +101,7 @@ def _modules(side: bool | None) -> list[Any]:
 
 
 _LLVM_FROM_POINTS = 256
+_BLOCK_ROWS = 65_536
 _LLVM_MAX_NODES = 20_000  # beyond this, LLVM's compile time outweighs its speed; the interpreter is used
 
 
@@ -130,8 +131,15 @@ class _SymEngineKernel:
     def __call__(self, points: np.ndarray) -> np.ndarray:
         if self.padded:
             points = np.zeros((len(points), 1))
-        out = self.compiled_for(len(points))(points)
-        return np.asarray(out, dtype=float).reshape(len(points), self.width)
+        compiled = self.compiled_for(len(points))
+        if len(points) <= _BLOCK_ROWS:
+            return np.asarray(compiled(points), dtype=float).reshape(len(points), self.width)
+        # In blocks, so that a large batch lets other threads (the event loop) in between.
+        out = np.empty((len(points), self.width))
+        for start in range(0, len(points), _BLOCK_ROWS):
+            block = np.ascontiguousarray(points[start : start + _BLOCK_ROWS])
+            out[start : start + len(block)] = np.asarray(compiled(block), dtype=float).reshape(len(block), self.width)
+        return out
 
 
 def _symengine_kernel(inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> Kernel:

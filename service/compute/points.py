@@ -8,18 +8,20 @@ is checked element by element, and every error names the exact location.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import orjson
 import sympy as sp
 
 from service.compute.errors import (
     InvalidExpression,
     InvalidInput,
     InvalidPoint,
+    MalformedJSON,
     NablaError,
     TooLarge,
     UnknownName,
@@ -31,6 +33,14 @@ from service.compute.limits import Limits
 
 Loc = tuple[str | int, ...]
 _EXACT_LIMITS = Limits(max_length=200, max_nodes=100, max_depth=20)
+
+
+@dataclass(frozen=True)
+class RawJSON:
+    """The JSON text of a batch not decoded yet: large batches are decoded here, in pieces, so that no single step
+    holds the interpreter for long (orjson on 200 MB holds it for two seconds)."""
+
+    text: bytes
 
 
 @dataclass(frozen=True)
@@ -103,11 +113,12 @@ def _json_type(value: Any) -> str:
     return "a string" if isinstance(value, str) else "a number"
 
 
-def _fast_matrix(rows: Sequence[Sequence[Any]], width: int, may_hold_booleans: bool) -> np.ndarray | None:
+def _fast_matrix(rows: Sequence[Sequence[Any]], width: int, may_hold_booleans: bool = True) -> np.ndarray | None:
     """A float matrix when every coordinate is a finite int or float and the rows are ``width`` wide, else None.
 
     NumPy turns booleans into numbers silently, so they are looked for element by element, unless the caller knows
-    there are none (``may_hold_booleans`` false); strings make NumPy's array one of strings, which is refused here."""
+    there are none (``may_hold_booleans`` false: no true/false token in the text); strings make NumPy's array one of
+    strings, which is refused here."""
     if may_hold_booleans:
         try:
             kinds = set(map(type, itertools.chain.from_iterable(rows)))
@@ -156,7 +167,57 @@ def read_vector(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
     return _point(raw, names, loc)
 
 
-def _rows(raw: Any, names: Sequence[str], max_points: int, may_hold_booleans: bool) -> np.ndarray:
+_PIECE_BYTES = 1 << 20
+
+
+def _pieces(text: bytes, start: int, end: int) -> Iterator[bytes]:
+    """``text[start:end]`` (the inside of an array of arrays of numbers) cut at row boundaries into pieces of about
+    a megabyte, without copying the whole. In such text every ']' closes a row."""
+    while start < end:
+        close = text.find(b"]", min(start + _PIECE_BYTES, end - 1), end)
+        comma = -1 if close < 0 else text.find(b",", close, end)
+        stop = end if comma < 0 else comma
+        yield text[start:stop]
+        start = stop + 1
+
+
+def _first(text: bytes, indexes: range) -> int:
+    """The first index in ``indexes`` where ``text`` is not white space (-1 when there is none)."""
+    return next((i for i in indexes if text[i] not in b" \t\r\n"), -1)
+
+
+def _raw_rows(raw: RawJSON, names: Sequence[str], max_points: int) -> np.ndarray:
+    """Rows decoded a piece at a time; anything but plain numeric rows goes the element-by-element way."""
+    text = raw.text
+    first, last = _first(text, range(len(text))), _first(text, range(len(text) - 1, -1, -1))
+    try:
+        # An array whose first element is an array: rows (anything else goes the general way below).
+        opening = _first(text, range(first + 1, len(text)))
+        if text[first : first + 1] != b"[" or text[last : last + 1] != b"]" or text[opening : opening + 1] != b"[":
+            raise ValueError
+        blocks, count = [], 0
+        for piece in _pieces(text, first + 1, last):
+            rows = orjson.loads(b"[" + piece + b"]")
+            block = _fast_matrix(rows, len(names), b"true" in piece or b"false" in piece)
+            if block is None:
+                raise ValueError
+            count += len(block)
+            _check_count(count, max_points)
+            blocks.append(block)
+        return np.concatenate(blocks) if blocks else np.empty((0, len(names)))
+    except (ValueError, orjson.JSONDecodeError):
+        pass
+    try:
+        decoded = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise located(MalformedJSON, f"points is not valid JSON ({error}); NaN and Infinity are not JSON numbers",
+                      ("body", "points")) from None  # fmt: skip
+    return _rows(decoded, names, max_points)
+
+
+def _rows(raw: Any, names: Sequence[str], max_points: int, may_hold_booleans: bool = True) -> np.ndarray:
+    if isinstance(raw, RawJSON):
+        return _raw_rows(raw, names, max_points)
     if isinstance(raw, Mapping):
         columns: list[Any] = [raw.get(n) for n in names]
         extra = [k for k in raw if k not in names]
@@ -207,7 +268,6 @@ def read_points(
     at: Any = None,
     points: Any = None,
     max_points: int,
-    may_hold_booleans: bool = True,
 ) -> Points | None:
     """The evaluation points of a request as one matrix over variables and parameters, or None when there are none."""
     names = list(parameters)
@@ -219,7 +279,7 @@ def read_points(
         exact = tuple(_exact(v) for v in given) if any(isinstance(v, str) for v in given) else None
         return Points(np.array([row + values], dtype=np.float64), exact)
     if points is not None:
-        matrix = _rows(points, variables, max_points, may_hold_booleans)
+        matrix = _rows(points, variables, max_points)
         if names:
             matrix = np.hstack([matrix, np.broadcast_to(np.array(values), (len(matrix), len(names)))])
         return Points(matrix)

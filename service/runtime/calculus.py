@@ -17,7 +17,7 @@ from service.compute.calculus import CalculusResult, CalculusTask
 from service.compute.errors import LimitExceeded, TooComplex, located
 from service.compute.exact import ExactValues, exact_values
 from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
-from service.compute.points import Points, read_points
+from service.compute.points import Points, RawJSON, read_points
 from service.config import Settings
 from service.runtime.cache import LRUCache
 from service.runtime.present import encode, merge_exact, present
@@ -41,7 +41,6 @@ class CalculusQuery:
     direction: Any = None
     normalize: bool = True
     classify: bool = False  # hessian only: eigenvalues and definiteness
-    may_hold_booleans: bool = True  # False when the body has no true/false token: points skip a type check
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,6 @@ class Calculus:
             at=query.at,
             points=query.points,
             max_points=self.settings.max_points,
-            may_hold_booleans=query.may_hold_booleans,
         )
         if points is None:
             return None, None
@@ -187,6 +185,8 @@ def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:
 
 def _batch_size(query: CalculusQuery) -> int:
     points = query.points
+    if isinstance(points, RawJSON):
+        return len(points.text) // 8  # a number takes at least 2 bytes; rows at least 4 more: an upper estimate
     if isinstance(points, list):
         return len(points)
     if isinstance(points, dict):

@@ -156,6 +156,42 @@ def _contiguous(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+_ENCODE_ROWS = 16_384
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+def _set_aside(value: Any, large: dict[bytes, np.ndarray]) -> Any:
+    """``value`` with every large array replaced by a placeholder string, remembered in ``large``."""
+    if isinstance(value, np.ndarray) and value.ndim and len(value) > _ENCODE_ROWS:
+        token = f"nabla-array-{len(large)}"
+        large[orjson.dumps(token)] = value
+        return token
+    if isinstance(value, dict):
+        return {k: _set_aside(v, large) for k, v in value.items()}
+    return value
+
+
+def _array(values: np.ndarray) -> list[bytes]:
+    parts = [b"["]
+    for i in range(0, len(values), _ENCODE_ROWS):
+        if i:
+            parts.append(b",")
+        parts.append(orjson.dumps(np.ascontiguousarray(values[i : i + _ENCODE_ROWS]), option=_OPTIONS)[1:-1])
+    parts.append(b"]")
+    return parts
+
+
 def encode(answer: Mapping[str, Any]) -> bytes:
-    """JSON bytes of an answer; NumPy arrays are written directly, NaN as null."""
-    return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY, default=_contiguous)
+    """JSON bytes of an answer; NumPy arrays are written directly, NaN as null. Large arrays are written a block of
+    rows at a time, so that no single call holds the interpreter for long, and joined once."""
+    large: dict[bytes, np.ndarray] = {}
+    text = orjson.dumps(_set_aside(dict(answer), large), option=_OPTIONS, default=_contiguous)
+    if not large:
+        return text
+    parts: list[bytes] = []
+    for token, values in large.items():
+        head, _, text = text.partition(token)
+        parts.append(head)
+        parts.extend(_array(values))
+    parts.append(text)
+    return b"".join(parts)

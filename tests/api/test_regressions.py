@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 pytestmark = pytest.mark.anyio
@@ -216,3 +217,34 @@ class TestCurlFriendliness:
         body = await answer(client, "/v1/derivative", {"function": "exp(-x^2)", "at": [30]})
         assert body["value"] == 0.0
         assert math.copysign(1.0, body["value"]) == 1.0
+
+
+class TestLargeBatches:
+    """Bodies over 256 KiB keep their batch as text, decoded in pieces off the event loop."""
+
+    @staticmethod
+    def rows(count: int) -> list[list[float]]:
+        return [[i / 7, 1 - i / 11] for i in range(count)]
+
+    async def test_values_match_the_small_path(self, client: httpx.AsyncClient) -> None:
+        rows = self.rows(30_000)
+        body = await answer(client, "/v1/gradient", {"function": "x^2*y", "points": rows})
+        assert len(body["values"]) == 30_000
+        assert body["values"][12_345] == pytest.approx([2 * rows[12_345][0] * rows[12_345][1], rows[12_345][0] ** 2])
+        assert body["status_counts"] == {"ok": 30_000}
+
+    async def test_a_boolean_deep_inside_is_refused(self, client: httpx.AsyncClient) -> None:
+        rows: list[list[Any]] = [*self.rows(30_000), [True, 1]]
+        response = await client.post("/v1/gradient", json={"function": "x^2*y", "points": rows})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "points", 30_000, 0]
+
+    async def test_nan_deep_inside_is_malformed_json(self, client: httpx.AsyncClient) -> None:
+        text = orjson.dumps({"function": "x^2*y", "points": self.rows(30_000)})
+        response = await client.post(
+            "/v1/gradient",
+            content=text.replace(b"[0.0,1.0]", b"[NaN,1.0]"),
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400
+        assert response.json()["type"] == "/problems/malformed_json"

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 import sympy as sp
 
-from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge
-from service.compute.points import Points, exact_value, read_points, read_vector
+from service.compute import points as points_module
+from service.compute.errors import InvalidInput, InvalidPoint, MalformedJSON, NablaError, TooLarge
+from service.compute.points import Points, RawJSON, exact_value, read_points, read_vector
 
 XY = ("x", "y")
 
@@ -100,8 +102,9 @@ class TestBatches:
             [[1, 2], {"x": 3, "y": "9/2"}],
         ],
     )
-    def test_caller_without_booleans_gets_the_same_matrix(self, points: Any) -> None:
-        result = read_points(variables=XY, parameters={}, points=points, max_points=5, may_hold_booleans=False)
+    def test_undecoded_text_gives_the_same_matrix(self, points: Any) -> None:
+        raw = RawJSON(orjson.dumps(points))
+        result = read_points(variables=XY, parameters={}, points=raw, max_points=5)
         assert result is not None
         assert result.matrix.tolist() == [[1.0, 2.0], [3.0, 4.5]]
 
@@ -109,6 +112,41 @@ class TestBatches:
         result = _read(points=[["1/3", 1]])
         assert result is not None
         assert result.exact is None
+
+
+class TestUndecodedBatches:
+    """Large batches arrive as JSON text and are decoded a piece at a time."""
+
+    @pytest.fixture(autouse=True)
+    def _small_pieces(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(points_module, "_PIECE_BYTES", 16)
+
+    def test_many_pieces_make_one_matrix(self) -> None:
+        rows = np.random.default_rng(3).uniform(-5, 5, (257, 2))
+        text = orjson.dumps(rows.tolist()).replace(b",", b", ")
+        result = read_points(variables=XY, parameters={}, points=RawJSON(text), max_points=1000)
+        assert result is not None
+        assert np.array_equal(result.matrix, rows)
+
+    def test_the_count_is_checked_while_decoding(self) -> None:
+        text = orjson.dumps([[1, 2]] * 50)
+        with pytest.raises(TooLarge, match="the limit is 10"):
+            read_points(variables=XY, parameters={}, points=RawJSON(text), max_points=10)
+
+    def test_a_boolean_in_a_piece_is_still_refused(self) -> None:
+        text = orjson.dumps([[1, 2]] * 20 + [[True, 2]])
+        with pytest.raises(InvalidPoint, match=r"at points\[20\]\[0\], got a boolean"):
+            read_points(variables=XY, parameters={}, points=RawJSON(text), max_points=100)
+
+    def test_nan_inside_the_batch_is_malformed_json(self) -> None:
+        with pytest.raises(MalformedJSON, match="points is not valid JSON"):
+            read_points(variables=XY, parameters={}, points=RawJSON(b"[[1, 2], [NaN, 1]]"), max_points=100)
+
+    def test_exact_strings_take_the_element_by_element_way(self) -> None:
+        text = orjson.dumps([[1, 2]] * 20 + [["pi", "1/2"]])
+        result = read_points(variables=XY, parameters={}, points=RawJSON(text), max_points=100)
+        assert result is not None
+        assert result.matrix[-1].tolist() == [math.pi, 0.5]
 
 
 class TestRejected:
