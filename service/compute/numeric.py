@@ -161,6 +161,12 @@ def _sympy_kernel(inputs: Sequence[str], outputs: Sequence[sp.Expr], side: bool 
     return kernel
 
 
+def _no_negative_zero(values: np.ndarray) -> np.ndarray:
+    """-0.0 + 0.0 is 0.0: a legitimate float, but a surprise in JSON. In place: kernels return fresh arrays."""
+    np.add(values, 0.0, out=values)
+    return values
+
+
 @dataclass(frozen=True)
 class Evaluator:
     """Compiled functions and derivative entries of one calculus result."""
@@ -183,7 +189,7 @@ class Evaluator:
                 values = raw[:, self.functions :][:, self.index]
             status = np.zeros(len(points), dtype=np.int8)
             if self.sides is None and np.isfinite(raw).all():
-                return Evaluation(values + 0.0, functions, status)  # + 0.0 turns -0.0 into 0.0
+                return Evaluation(_no_negative_zero(values), functions, status)
             values = np.array(values)
             broken = ~np.isfinite(values)
             if self.sides is not None:
@@ -196,7 +202,7 @@ class Evaluator:
             values[broken] = np.nan
             values[status == 1] = np.nan
             values[status == 2] = np.nan
-        return Evaluation(values + 0.0, functions, status)
+        return Evaluation(_no_negative_zero(values), functions, status)
 
     @cached_property
     def identity(self) -> bool:
