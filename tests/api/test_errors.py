@@ -8,10 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from service.config import Settings
-from service.main import create_app
+from tests.conftest import http_client, started
 
 pytestmark = pytest.mark.anyio
 
@@ -344,17 +343,10 @@ class TestHTTPErrors:
 
 
 @pytest.fixture(scope="module")
-async def small_app() -> AsyncIterator[FastAPI]:
-    """An app with tiny limits: 3 points in a batch, 2 KiB in a body."""
-    application = create_app(Settings(workers=1, compute_timeout=5.0, max_points=3, max_body_bytes=2048))
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def small(small_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=small_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nabla.test", timeout=60) as http:
+async def small() -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with tiny limits: 3 points in a batch, 2 KiB in a body."""
+    settings = Settings(workers=1, compute_timeout=5.0, max_points=3, max_body_bytes=2048)
+    async with started(settings) as application, http_client(application) as http:
         yield http
 
 
