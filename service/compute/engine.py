@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 
 import symengine as se
 import sympy as sp
+from symengine.lib.symengine_wrapper import sympy2symengine
 
 from service.compute.errors import TooComplex, located
 
@@ -33,15 +34,15 @@ def symengine_supports(expr: sp.Expr) -> bool:
 
 
 def to_engine(expr: sp.Expr) -> EngineExpr:
-    """``expr`` in the fastest engine that is exact for it."""
-    return se.sympify(expr) if symengine_supports(expr) else expr
+    """``expr`` in the fastest engine that is exact for it. Trees only: conversion node by node, never text."""
+    return sympy2symengine(expr) if symengine_supports(expr) else expr
 
 
 def to_sympy(expr: EngineExpr) -> sp.Expr:
     """``expr`` as a SymPy expression whose symbols are the language's real symbols."""
     if isinstance(expr, sp.Basic):
         return expr
-    converted: sp.Expr = sp.sympify(expr)
+    converted: sp.Expr = expr._sympy_()  # SymEngine's own tree-to-tree conversion
     return converted.xreplace({s: sp.Symbol(s.name, real=True) for s in converted.free_symbols})
 
 
