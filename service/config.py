@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_result_nodes: int = Field(200_000, ge=1, description="Nodes the derivatives may hold, all together.")
     compute_timeout: float = Field(10.0, gt=0, description="Seconds one symbolic task may run.")
     exact_timeout: float = Field(2.0, gt=0, description="Seconds the exact values at an exact point may take.")
+    max_exact_strings: int = Field(1_000, ge=0, description="Different exact strings in one request.")
     worker_memory_mb: int = Field(2_048, ge=256, description="Address-space limit of a worker, MiB.")
     workers: int = Field(default_factory=_default_workers, ge=1, description="Symbolic worker processes.")
 

@@ -12,7 +12,7 @@ from service import __version__
 from service.api import calculus, health
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
-from service.middleware import BodyLimit
+from service.middleware import BodyLimit, Unhandled
 from service.openapi import customise_openapi
 from service.runtime.calculus import Calculus
 from service.runtime.workers import WorkerPool
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(calculus.router)
     app.include_router(health.router)
+    app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     add_exception_handlers(app)
     customise_openapi(app)

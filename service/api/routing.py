@@ -25,7 +25,13 @@ def decode_large(body: bytes) -> Any:
         members = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
     except (msgspec.DecodeError, msgspec.ValidationError):
         return orjson.loads(body)  # not an object, or not JSON: orjson's answer and error are the usual ones
-    return {k: RawJSON(bytes(v)) if k == "points" else orjson.loads(bytes(v)) for k, v in members.items()}
+    return {k: _member(k, bytes(v)) for k, v in members.items()}
+
+
+def _member(key: str, text: bytes) -> Any:
+    if key == "points" and text.lstrip()[:1] in (b"[", b"{"):
+        return RawJSON(text)
+    return orjson.loads(text)
 
 
 class JSONRequest(Request):

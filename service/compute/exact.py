@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from service.compute.engine import EngineExpr, to_sympy
-from service.compute.language.printer import to_latex, to_text
+from service.compute.language.printer import UnprintableExpression, to_latex, to_text
 
 OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE = 0, 1, 2, 3
 _INFINITE = (sp.zoo, sp.oo, -sp.oo)
@@ -77,6 +77,13 @@ def _derivative_value(expr: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> sp.Ex
     return left
 
 
+def _printed(value: sp.Expr) -> tuple[str | None, str | None, bool]:
+    try:
+        return to_text(value), to_latex(value), False
+    except UnprintableExpression:  # a constant the language has no name for: the value stands, without text
+        return None, None, False
+
+
 def exact_values(
     functions: Sequence[EngineExpr], derivatives: Sequence[EngineExpr], inputs: Sequence[str], point: Sequence[sp.Expr]
 ) -> ExactValues:
@@ -95,7 +102,7 @@ def exact_values(
         if expr not in printed:
             value = _derivative_value(to_sympy(expr), mapping)
             bad = status != OK or _kind(value) != OK
-            printed[expr] = (None, None, True) if bad else (to_text(value), to_latex(value), False)
+            printed[expr] = (None, None, True) if bad else _printed(value)
         text, tex, bad = printed[expr]
         texts.append(text)
         latex.append(tex)

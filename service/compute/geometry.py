@@ -38,8 +38,8 @@ def _validate_direction(direction: Sequence[float], variables: Sequence[str], no
         )
     if not normalize:
         return vector
-    scale = float(np.abs(vector).max())
-    unit: np.ndarray = (vector / scale) / (norm / scale)
+    scaled = vector / np.abs(vector).max()  # components in [-1, 1]: neither overflow nor underflow below
+    unit: np.ndarray = scaled / np.linalg.norm(scaled)
     return unit
 
 
@@ -65,8 +65,8 @@ def directional(
     rates = _norms(gradients)
     with np.errstate(all="ignore"):
         values = gradients @ unit
-        scale = np.abs(gradients).max(axis=1, initial=0.0)[:, None]
-        ascent = np.where(rates[:, None] > 0, (gradients / scale) / (rates[:, None] / scale), np.nan)
+        scaled = gradients / np.abs(gradients).max(axis=1, initial=0.0)[:, None]
+        ascent = np.where(rates[:, None] > 0, scaled / np.linalg.norm(scaled, axis=1)[:, None], np.nan)
     if single:
         return {
             "value": values[0],

@@ -25,6 +25,7 @@ import symengine as se
 import sympy as sp
 
 from service.compute.engine import EngineExpr, is_symengine, node_count, to_sympy
+from service.compute.errors import TooComplex, located
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
@@ -102,6 +103,7 @@ def _modules(side: bool | None) -> list[Any]:
 
 _LLVM_FROM_POINTS = 256
 _BLOCK_ROWS = 65_536
+_LAMBDIFY_MAX_NODES = 20_000  # sympy.lambdify generates and compiles Python source: seconds beyond this
 _LLVM_MAX_NODES = 20_000  # beyond this, LLVM's compile time outweighs its speed; the interpreter is used
 
 
@@ -110,9 +112,13 @@ class _SymEngineKernel:
     compiled on first use (milliseconds to tens of them) and then 10-40x faster per point."""
 
     def __init__(self, inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> None:
+        # SymEngine names its common subexpressions x0, x1, ...: a variable called x0 would be taken for one (and
+        # silently give wrong values), so inputs are renamed to names the language cannot spell.
+        internal = [se.Symbol(f"_nabla_{i}") for i in range(len(inputs))]
+        renaming = dict(zip((se.Symbol(n) for n in inputs), internal, strict=True))
         # SymEngine cannot compile a function of no arguments: constants get one unused input.
         self.padded = not inputs
-        self.args = ([se.Symbol(n) for n in inputs] or [se.Dummy("unused")], list(outputs))
+        self.args = (internal or [se.Symbol("_nabla_unused")], [e.xreplace(renaming) for e in outputs])
         self.width = len(outputs)
         self.small = se.Lambdify(*self.args, real=True, cse=True, backend="lambda")
         self.large: Any = None
@@ -254,6 +260,12 @@ def compile_evaluator(
     if all(is_symengine(e) for e in outputs):
         kernel = _symengine_kernel(inputs, outputs)
         return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs))
+    if sum(node_count(e, _LAMBDIFY_MAX_NODES) for e in outputs) > _LAMBDIFY_MAX_NODES:
+        raise located(
+            TooComplex,
+            f"the derivatives have more than {_LAMBDIFY_MAX_NODES} nodes and use functions only SymPy compiles "
+            "(abs, sign, min, max, gamma, ...); ask for a lower order or a simpler function",
+        )
     as_sympy = [to_sympy(e) for e in outputs]
     kernel = _sympy_kernel(inputs, as_sympy, None)
     if not _has_kinks(as_sympy):

@@ -72,7 +72,10 @@ def exact_value(text: str) -> sp.Expr:
         if "not a real number" in error.detail:
             raise located(InvalidPoint, f"{text!r} is not a real number") from None
         raise
-    approx = complex(value.evalf(30))
+    try:
+        approx = complex(value.evalf(30))
+    except (TypeError, ValueError, OverflowError):  # dirac(0) stays unevaluated; exp(exp(exp(exp(9)))) overflows
+        raise located(InvalidPoint, f"{text!r} is not a finite real number") from None
     if approx.imag != 0:
         raise located(InvalidPoint, f"{text!r} is not a real number")
     if not np.isfinite(approx.real):
@@ -80,14 +83,45 @@ def exact_value(text: str) -> sp.Expr:
     return value
 
 
-def _number(value: Any, loc: Loc) -> float:
+Constant = tuple[sp.Expr, float] | str  # an exact value and its float, or why the text is no number
+Constants = Mapping[str, Constant]
+
+
+def exact_constants(texts: Sequence[str]) -> dict[str, Constant]:
+    """Each exact string's value, or the reason it has none. Symbolic work: it runs in a worker."""
+    out: dict[str, Constant] = {}
+    for text in texts:
+        try:
+            value = exact_value(text)
+            out[text] = (value, float(value))
+        except NablaError as error:
+            out[text] = error.detail
+    return out
+
+
+def strings_in(*values: Any) -> set[str]:
+    """Every string among ``values`` and inside their lists and objects (not the objects' keys)."""
+    found: set[str] = set()
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+    return found
+
+
+def _number(value: Any, loc: Loc, constants: Constants) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _error(f"expected a number or an exact string at {_where(loc)}, got {_json_type(value)}", loc)
     if isinstance(value, str):
-        try:
-            return float(exact_value(value))
-        except NablaError as error:
-            raise _error(f"{error.detail} (at {_where(loc)})", loc) from None
+        constant = constants.get(value, f"{value!r} was not evaluated")
+        if isinstance(constant, str):
+            raise _error(f"{constant} (at {_where(loc)})", loc)
+        return constant[1]
     try:
         number = float(value)
     except OverflowError:
@@ -138,7 +172,7 @@ def _fast_matrix(rows: Sequence[Sequence[Any]], width: int, may_hold_booleans: b
     return matrix
 
 
-def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
+def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> list[float]:
     if isinstance(raw, Mapping):
         missing = [n for n in names if n not in raw]
         extra = [k for k in raw if k not in names]
@@ -149,7 +183,7 @@ def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
                 + "; ".join(p for p in parts if p),
                 loc,
             )
-        return [_number(raw[n], (*loc, n)) for n in names]
+        return [_number(raw[n], (*loc, n), constants) for n in names]
     if isinstance(raw, list):
         if len(raw) != len(names):
             raise _error(
@@ -158,13 +192,13 @@ def _point(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
                 f"({', '.join(names)}); give one value per variable, in that order",
                 loc,
             )
-        return [_number(v, (*loc, i)) for i, v in enumerate(raw)]
+        return [_number(v, (*loc, i), constants) for i, v in enumerate(raw)]
     raise _error(f"{_where(loc)} must be an array or an object of coordinates, got {_json_type(raw)}", loc)
 
 
-def read_vector(raw: Any, names: Sequence[str], loc: Loc) -> list[float]:
+def read_vector(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> list[float]:
     """One vector given like a point (an object by name or an array in order), e.g. a direction."""
-    return _point(raw, names, loc)
+    return _point(raw, names, loc, constants)
 
 
 _PIECE_BYTES = 1 << 20
@@ -186,8 +220,9 @@ def _first(text: bytes, indexes: range) -> int:
     return next((i for i in indexes if text[i] not in b" \t\r\n"), -1)
 
 
-def _raw_rows(raw: RawJSON, names: Sequence[str], max_points: int) -> np.ndarray:
-    """Rows decoded a piece at a time; anything but plain numeric rows goes the element-by-element way."""
+def _raw_rows(raw: RawJSON, names: Sequence[str], max_points: int) -> Any:
+    """Rows decoded a piece at a time into a matrix; anything but plain numeric rows is decoded whole and returned
+    as it is, for the element-by-element way."""
     text = raw.text
     first, last = _first(text, range(len(text))), _first(text, range(len(text) - 1, -1, -1))
     try:
@@ -212,12 +247,29 @@ def _raw_rows(raw: RawJSON, names: Sequence[str], max_points: int) -> np.ndarray
     except orjson.JSONDecodeError as error:
         raise located(MalformedJSON, f"points is not valid JSON ({error}); NaN and Infinity are not JSON numbers",
                       ("body", "points")) from None  # fmt: skip
-    return _rows(decoded, names, max_points)
+    return decoded
 
 
-def _rows(raw: Any, names: Sequence[str], max_points: int, may_hold_booleans: bool = True) -> np.ndarray:
+def decode_batch(raw: Any, width: int, max_points: int) -> Any:
+    """A batch as a float matrix when it is plain numbers (the fast path), else as decoded JSON values: those may
+    hold exact strings, to be evaluated (in a worker) before ``read_points``."""
     if isinstance(raw, RawJSON):
-        return _raw_rows(raw, names, max_points)
+        raw = _raw_rows(raw, [""] * width, max_points)
+    if isinstance(raw, list) and len(raw) <= max_points:
+        fast = _fast_matrix(raw, width)
+        if fast is not None:
+            return fast
+    return raw
+
+
+def _rows(raw: Any, names: Sequence[str], max_points: int, constants: Constants) -> np.ndarray:
+    if isinstance(raw, np.ndarray):
+        _check_count(len(raw), max_points)
+        return raw
+    if isinstance(raw, RawJSON):
+        raw = _raw_rows(raw, names, max_points)
+        if isinstance(raw, np.ndarray):
+            return raw
     if isinstance(raw, Mapping):
         columns: list[Any] = [raw.get(n) for n in names]
         extra = [k for k in raw if k not in names]
@@ -232,22 +284,24 @@ def _rows(raw: Any, names: Sequence[str], max_points: int, may_hold_booleans: bo
             raise _error("every column of points must have the same length", ("points",))
         count = lengths.pop() if lengths else 0
         _check_count(count, max_points)
-        fast = _fast_matrix(columns, count, may_hold_booleans) if columns else None
+        fast = _fast_matrix(columns, count) if columns else None
         if fast is not None:
             return fast.T.copy()
         return np.array(
-            [[_number(c[i], ("points", n, i)) for n, c in zip(names, columns, strict=True)] for i in range(count)],
+            [
+                [_number(c[i], ("points", n, i), constants) for n, c in zip(names, columns, strict=True)]
+                for i in range(count)
+            ],
             dtype=np.float64,
         ).reshape(count, len(names))
     if not isinstance(raw, list):
         raise _error(f"points must be an array of points or an object of columns, got {_json_type(raw)}", ("points",))
     _check_count(len(raw), max_points)
-    fast = _fast_matrix(raw, len(names), may_hold_booleans)
+    fast = _fast_matrix(raw, len(names))
     if fast is not None:
         return fast
-    return np.array([_point(p, names, ("points", i)) for i, p in enumerate(raw)], dtype=np.float64).reshape(
-        len(raw), len(names)
-    )
+    rows = [_point(p, names, ("points", i), constants) for i, p in enumerate(raw)]
+    return np.array(rows, dtype=np.float64).reshape(len(raw), len(names))
 
 
 def _check_count(count: int, max_points: int) -> None:
@@ -257,8 +311,8 @@ def _check_count(count: int, max_points: int) -> None:
         raise _error("points must hold at least one point", ("points",))
 
 
-def _parameter_row(parameters: Mapping[str, Any], names: Sequence[str]) -> list[float]:
-    return [_number(parameters[n], ("parameters", n)) for n in names]
+def _parameter_row(parameters: Mapping[str, Any], names: Sequence[str], constants: Constants) -> list[float]:
+    return [_number(parameters[n], ("parameters", n), constants) for n in names]
 
 
 def read_points(
@@ -268,27 +322,37 @@ def read_points(
     at: Any = None,
     points: Any = None,
     max_points: int,
+    constants: Constants | None = None,
 ) -> Points | None:
-    """The evaluation points of a request as one matrix over variables and parameters, or None when there are none."""
+    """The evaluation points of a request as one matrix over variables and parameters, or None when there are none.
+
+    ``constants`` holds the value of every exact string in the request (``exact_constants``, run in a worker);
+    without it, exact strings are evaluated here (for tests and trusted callers only: it is symbolic work)."""
+    if constants is None:
+        if points is not None:
+            points = decode_batch(points, len(variables), max_points)
+        constants = exact_constants(sorted(strings_in(parameters, at, points)))
     names = list(parameters)
-    values = _parameter_row(parameters, names)
+    values = _parameter_row(parameters, names, constants)
     if at is not None:
-        row = _point(at, variables, ("at",))
+        row = _point(at, variables, ("at",), constants)
         given = [at[n] for n in variables] if isinstance(at, Mapping) else list(at)
         given += [parameters[n] for n in names]
-        exact = tuple(_exact(v) for v in given) if any(isinstance(v, str) for v in given) else None
+        exact = tuple(_exact(v, constants) for v in given) if any(isinstance(v, str) for v in given) else None
         return Points(np.array([row + values], dtype=np.float64), exact)
     if points is not None:
-        matrix = _rows(points, variables, max_points)
+        matrix = _rows(points, variables, max_points, constants)
         if names:
             matrix = np.hstack([matrix, np.broadcast_to(np.array(values), (len(matrix), len(names)))])
         return Points(matrix)
     return None
 
 
-def _exact(value: Any) -> sp.Expr:
+def _exact(value: Any, constants: Constants) -> sp.Expr:
     if isinstance(value, str):
-        return exact_value(value)
+        constant = constants[value]
+        assert not isinstance(constant, str)  # _number refused it already
+        return constant[0]
     if isinstance(value, int):
         return sp.Integer(value)
     return sp.Rational(repr(value))  # the decimal the client wrote (0.1 is 1/10), not its binary approximation

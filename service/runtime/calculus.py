@@ -12,12 +12,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
+
 from service.compute import calculus
 from service.compute.calculus import CalculusResult, CalculusTask
 from service.compute.errors import LimitExceeded, TooComplex, located
 from service.compute.exact import ExactValues, exact_values
 from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
-from service.compute.points import Points, RawJSON, read_points
+from service.compute.points import (
+    Constants,
+    Points,
+    RawJSON,
+    decode_batch,
+    exact_constants,
+    read_points,
+    strings_in,
+)
 from service.config import Settings
 from service.runtime.cache import LRUCache
 from service.runtime.present import encode, merge_exact, present
@@ -132,7 +142,10 @@ class Calculus:
         """The JSON body answering ``query``: evaluate, check an exact point exactly, present, encode."""
         compiled = await self.compiled(self.task(query))
         size = _batch_size(query) * max(1, len(compiled.result.derivatives))
-        points, evaluation = await self.offload(size, lambda: self.evaluate(query, compiled))
+        width = len(compiled.result.variables)
+        batch, strings = await self.offload(size, lambda: self.decode(query, width))
+        constants = await self.constants(strings)
+        points, evaluation = await self.offload(size, lambda: self.evaluate(query, compiled, batch, constants))
         exact, timed_out = None, None
         if evaluation is not None and points is not None and points.exact is not None:
             exact = await self.exact(compiled, points.exact)
@@ -142,17 +155,41 @@ class Calculus:
                 evaluation = merge_exact(evaluation, exact)
         limit = self.settings.max_warnings
         return await self.offload(
-            size, lambda: encode(present(query, compiled.result, evaluation, exact, limit, timed_out))
+            size, lambda: encode(present(query, compiled.result, evaluation, exact, limit, timed_out, constants))
         )
 
-    def evaluate(self, query: CalculusQuery, compiled: Compiled) -> tuple[Points | None, Evaluation | None]:
+    def decode(self, query: CalculusQuery, width: int) -> tuple[Any, list[str]]:
+        """The batch (a matrix when it is plain numbers) and every exact string of the request."""
+        batch = None if query.points is None else decode_batch(query.points, width, self.settings.max_points)
+        found = strings_in(
+            query.at, query.parameters, query.direction, None if isinstance(batch, np.ndarray) else batch
+        )
+        return batch, sorted(found)
+
+    async def constants(self, strings: list[str]) -> Constants:
+        """The values of exact strings, computed in a worker within ``exact_timeout``: they are symbolic work."""
+        if not strings:
+            return {}
+        if len(strings) > self.settings.max_exact_strings:
+            raise located(
+                LimitExceeded,
+                f"the request has {len(strings)} different exact strings; the limit is "
+                f"{self.settings.max_exact_strings} (NABLA_MAX_EXACT_STRINGS)",
+                ("body",),
+            )
+        return await self.pool.run(exact_constants, strings, timeout=self.exact_timeout)
+
+    def evaluate(
+        self, query: CalculusQuery, compiled: Compiled, batch: Any, constants: Constants
+    ) -> tuple[Points | None, Evaluation | None]:
         result = compiled.result
         points = read_points(
             variables=result.variables,
             parameters=query.parameters,
             at=query.at,
-            points=query.points,
+            points=batch,
             max_points=self.settings.max_points,
+            constants=constants,
         )
         if points is None:
             return None, None

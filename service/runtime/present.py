@@ -12,7 +12,7 @@ from service.compute.calculus import CalculusResult
 from service.compute.exact import DOMAIN_ERROR, NON_DIFFERENTIABLE, NON_FINITE, OK, ExactValues
 from service.compute.geometry import classify_hessians, directional
 from service.compute.numeric import Evaluation
-from service.compute.points import read_vector
+from service.compute.points import Constants, read_vector
 
 
 def matrix(items: list[Any], shape: tuple[int, ...]) -> Any:
@@ -66,9 +66,11 @@ def _exact_part(operation: str, result: CalculusResult, exact: ExactValues, eval
     return {key: {"expressions": matrix(texts, result.shape), "latex": matrix(latex, result.shape)}}
 
 
-def _derived(operation: str, result: CalculusResult, query: Any, values: np.ndarray, single: bool) -> dict[str, Any]:
+def _derived(
+    operation: str, result: CalculusResult, query: Any, values: np.ndarray, single: bool, constants: Constants
+) -> dict[str, Any]:
     if operation == "directional":
-        direction = read_vector(query.direction, result.variables, ("direction",))
+        direction = read_vector(query.direction, result.variables, ("direction",), constants)
         return directional(values, direction, query.normalize, result.variables, single)
     if operation == "hessian" and query.classify:
         return classify_hessians(values, single)
@@ -96,6 +98,7 @@ def numeric(
     evaluation: Evaluation,
     exact: ExactValues | None,
     max_warnings: int,
+    constants: Constants,
 ) -> dict[str, Any]:
     """Values, derived quantities, statuses and warnings of an evaluated request."""
     single = query.at is not None
@@ -104,7 +107,7 @@ def numeric(
     part: dict[str, Any] = {}
     if operation != "directional":
         part["value" if single else "values"] = values[0] if single else values
-    part |= _derived(operation, result, query, values, single)
+    part |= _derived(operation, result, query, values, single, constants)
     overflowed = _overflowed(operation, part, single, result.shape)
     if overflowed is not None:
         evaluation = evaluation.flag_non_finite(overflowed)
@@ -129,6 +132,7 @@ def present(
     exact: ExactValues | None,
     max_warnings: int,
     exact_timeout: float | None = None,
+    constants: Constants | None = None,
 ) -> dict[str, Any]:
     """The whole answer of a calculus request. ``exact_timeout``: exact values were asked for but ran out of it."""
     answer: dict[str, Any] = {"variables": list(result.variables)}
@@ -136,7 +140,7 @@ def present(
         answer["parameters"] = list(result.parameters)
     answer |= symbolic(query.operation, result)
     if evaluation is not None:
-        answer |= numeric(query, result, evaluation, exact, max_warnings)
+        answer |= numeric(query, result, evaluation, exact, max_warnings, constants or {})
     if exact_timeout is not None:
         answer["warnings"].append(
             {

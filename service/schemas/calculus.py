@@ -11,6 +11,9 @@ from service.runtime.calculus import CalculusQuery
 from service.schemas.common import (
     EvaluationFields,
     EvaluationResponse,
+    ExactExpression,
+    ExactMatrix,
+    ExactVector,
     Expression,
     Point,
     SymbolicExpression,
@@ -47,11 +50,15 @@ class DerivativeRequest(CalculusRequest):
         None, description="The variable to differentiate by; optional when the function has one variable."
     )
     order: int | None = Field(
-        None, ge=1, description="How many times to differentiate (default 1; at most NABLA_MAX_ORDER, default 1000)."
+        None,
+        ge=1,
+        le=100_000,
+        description="How many times to differentiate (default 1; at most NABLA_MAX_ORDER, default 1000).",
     )
     wrt: list[VariableName] | None = Field(
         None,
         min_length=1,
+        max_length=100_000,
         description="A mixed partial derivative: differentiate by these variables in turn (instead of variable/order).",
         examples=[["x", "y"]],
     )
@@ -120,7 +127,7 @@ class JacobianRequest(EvaluationFields, VariablesField):
     """The Jacobian matrix of a vector function: one row per function, one column per variable."""
 
     functions: list[Expression] = Field(
-        min_length=1, description="The component functions (at most NABLA_MAX_FUNCTIONS)."
+        min_length=1, max_length=1_024, description="The component functions (at most NABLA_MAX_FUNCTIONS, default 64)."
     )
 
     def to_query(self, operation: str = "jacobian") -> CalculusQuery:
@@ -166,14 +173,16 @@ class DerivativeResponse(EvaluationResponse):
     derivative: SymbolicExpression
     value: float | None = None
     values: Values | None = None
-    exact: SymbolicExpression | None = Field(None, description="With an exact point (strings): the exact value.")
+    exact: ExactExpression | None = Field(
+        None, description="With an exact point (strings): the exact value (null where the derivative is undefined)."
+    )
 
 
 class GradientResponse(EvaluationResponse):
     gradient: SymbolicVector
     value: Values | None = None
     values: list[Values] | None = None
-    exact: SymbolicVector | None = None
+    exact: ExactVector | None = None
 
 
 class SteepestAscent(BaseModel):
@@ -185,7 +194,7 @@ class SteepestAscent(BaseModel):
 
 class DirectionalResponse(EvaluationResponse):
     gradient_expressions: SymbolicVector
-    exact_gradient: SymbolicVector | None = Field(None, description="With an exact point: the exact gradient.")
+    exact_gradient: ExactVector | None = Field(None, description="With an exact point: the exact gradient.")
     value: float | None = None
     values: Values | None = None
     gradient: Values | None = None
@@ -198,7 +207,7 @@ class JacobianResponse(EvaluationResponse):
     jacobian: SymbolicMatrix
     value: list[Values] | None = None
     values: list[list[Values]] | None = None
-    exact: SymbolicMatrix | None = None
+    exact: ExactMatrix | None = None
 
 
 class HessianResponse(EvaluationResponse):
@@ -213,4 +222,4 @@ class HessianResponse(EvaluationResponse):
     ] = None
     classification: Classification | None = None
     classifications: list[Classification | None] | None = None
-    exact: SymbolicMatrix | None = None
+    exact: ExactMatrix | None = None

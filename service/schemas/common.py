@@ -60,6 +60,8 @@ def _coordinate(value: Any) -> int | float | str:
 def _point(value: Any) -> dict[str, Any] | list[Any]:
     if not isinstance(value, dict | list):
         raise ValueError("a point is an object {name: value} or an array of values")
+    if len(value) > 1_024:
+        raise ValueError("a point has at most 1024 coordinates")
     return value
 
 
@@ -93,6 +95,7 @@ Points = Annotated[
 Parameters = Annotated[
     dict[VariableName, Coordinate],
     Field(
+        max_length=1_024,
         description="Constants {name: value}. Symbolic results keep them as symbols; numeric values substitute them.",
         examples=[{"a": 2}],
     ),
@@ -122,7 +125,7 @@ class EvaluationFields(StrictModel):
 class VariablesField(StrictModel):
     variables: list[VariableName] | None = Field(
         None,
-        max_length=64,
+        max_length=1_024,
         description=(
             "The variables, in the order of gradient components, Jacobian columns and Hessian rows. Default: the "
             "function's free names that are not parameters, in natural order (x1, x2, x10)."
@@ -143,6 +146,21 @@ class VariablesField(StrictModel):
 class SymbolicExpression(BaseModel):
     expression: str = Field(description="The result in Nabla's grammar; it parses back.")
     latex: str = Field(description="The result as LaTeX.")
+
+
+class ExactExpression(BaseModel):
+    expression: str | None = Field(description="The exact value; null where it is undefined.")
+    latex: str | None
+
+
+class ExactVector(BaseModel):
+    expressions: list[str | None]
+    latex: list[str | None]
+
+
+class ExactMatrix(BaseModel):
+    expressions: list[list[str | None]]
+    latex: list[list[str | None]]
 
 
 class SymbolicVector(BaseModel):

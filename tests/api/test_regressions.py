@@ -9,6 +9,9 @@ import httpx
 import orjson
 import pytest
 
+from service.config import Settings
+from tests.conftest import http_client, started
+
 pytestmark = pytest.mark.anyio
 
 
@@ -248,3 +251,69 @@ class TestLargeBatches:
         )
         assert response.status_code == 400
         assert response.json()["type"] == "/problems/malformed_json"
+
+
+class TestFoundByFuzzingAndReview:
+    @pytest.mark.parametrize("name", ["x0", "x1", "x2"])
+    async def test_a_variable_named_like_a_compiler_temporary(self, client: httpx.AsyncClient, name: str) -> None:
+        # SymEngine names common subexpressions x0, x1, ...: once, a variable x0 was read as one of them.
+        body = {"function": f"exp(1/2)*x + {name}^2", "variables": ["x", name], "variable": "x", "at": [2, 5]}
+        result = await answer(client, "/v1/derivative", body)
+        assert result["value"] == pytest.approx(math.exp(0.5), rel=1e-15)
+        many = {**body, "at": None, "points": [[2, 5]] * 300}
+        assert (await answer(client, "/v1/derivative", many))["values"][0] == pytest.approx(math.exp(0.5), rel=1e-15)
+
+    @pytest.mark.parametrize("point", ["2", "1/2"])
+    async def test_digamma_at_an_exact_point_prints_euler_gamma(self, client: httpx.AsyncClient, point: str) -> None:
+        result = await answer(client, "/v1/derivative", {"function": "gamma(x)", "at": [point]})
+        assert result["status"] == "ok"
+        assert "digamma(1)" in result["exact"]["expression"]
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"function": "x", "at": ["dirac(0)"]},
+            {"function": "x*a", "parameters": {"a": "dirac(0)"}, "at": [1]},
+            {"function": "x", "points": [["dirac(0)"]]},
+            {"function": "x", "at": ["exp(exp(exp(exp(9))))"]},
+        ],
+    )
+    async def test_an_exact_string_that_is_no_number(self, client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+        response = await client.post("/v1/derivative", json=body)
+        assert response.status_code == 422
+        assert "is not a finite real number" in response.json()["detail"]
+
+    @pytest.mark.parametrize("text", ["polygamma(1000,1000)", "0e9999999", "sqrt(3)^1e400", "2^(10^400)"])
+    async def test_costly_exact_strings_answer_at_once(self, client: httpx.AsyncClient, text: str) -> None:
+        response = await client.post("/v1/derivative", json={"function": "x^2", "at": [text]})
+        assert response.status_code in (200, 422)
+        assert (await client.get("/healthz")).status_code == 200
+
+    async def test_a_denormal_direction_is_normalised(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "x*y", "at": [1, 2], "direction": [5e-324, 5e-324]}
+        result = await answer(client, "/v1/directional-derivative", body)
+        assert result["direction"] == pytest.approx([math.sqrt(0.5)] * 2, rel=1e-15)
+        assert result["value"] == pytest.approx(3 / math.sqrt(2), rel=1e-15)
+
+    async def test_an_undefined_constant_is_refused_where_it_stands(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/derivative", json={"function": "log(x, 1)"})
+        assert response.status_code == 422
+        assert response.json()["detail"] == "log is undefined here at position 0"
+
+    async def test_points_null_means_no_batch_whatever_the_body_size(self, client: httpx.AsyncClient) -> None:
+        padded = b'{"function": "x^2", "points": null' + b" " * 300_000 + b"}"
+        response = await client.post("/v1/derivative", content=padded)
+        assert response.status_code == 200
+        assert "values" not in response.json()
+
+    async def test_a_chunked_body_over_the_limit_is_413(self) -> None:
+        settings = Settings(workers=1, max_body_bytes=2048)
+        async with started(settings) as application, http_client(application) as http:
+
+            async def chunks() -> Any:
+                for _ in range(10):
+                    yield b" " * 1000
+
+            response = await http.post("/v1/derivative", content=chunks())
+            assert response.status_code == 413
+            assert response.json()["type"] == "/problems/too_large"

@@ -13,7 +13,7 @@ import sympy as sp
 
 from service.compute import points as points_module
 from service.compute.errors import InvalidInput, InvalidPoint, MalformedJSON, NablaError, TooLarge
-from service.compute.points import Points, RawJSON, exact_value, read_points, read_vector
+from service.compute.points import Points, RawJSON, exact_constants, exact_value, read_points, read_vector
 
 XY = ("x", "y")
 
@@ -59,9 +59,10 @@ class TestSinglePoint:
         assert result.exact == (sp.Rational(1, 10), sp.Rational(1, 3))
 
     def test_vector(self) -> None:
-        assert read_vector({"y": 1, "x": "1/2"}, XY, ("direction",)) == [0.5, 1.0]
+        constants = exact_constants(["1/2"])
+        assert read_vector({"y": 1, "x": "1/2"}, XY, ("direction",), constants) == [0.5, 1.0]
         with pytest.raises(InvalidInput) as caught:
-            read_vector([1, True], XY, ("direction",))
+            read_vector([1, True], XY, ("direction",), {})
         assert caught.value.detail == "expected a number or an exact string at direction[1], got a boolean"
         assert caught.value.errors[0].loc == ("body", "direction", 1)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
 
 import pytest
+from sympy import Rational, polygamma
 
 from service.compute.errors import InvalidInput, ServiceUnavailable, TooComplex
+from service.compute.points import exact_constants
 from service.runtime.workers import WorkerPool
 
 pytestmark = pytest.mark.anyio
@@ -25,6 +28,10 @@ def _die() -> None:
 
 def _refuse() -> None:
     raise InvalidInput("no")
+
+
+def _deep_in_sympy() -> object:
+    return polygamma(1000, 1000)  # an exact evaluation that takes minutes
 
 
 def _pid() -> int:
@@ -62,3 +69,13 @@ class TestWorkerPool:
         assert caught.value.status == 503
         assert caught.value.headers == {"Retry-After": "1"}
         assert await pool.run(_sleep, 0.01) == "slept"
+
+    async def test_the_pool_serves_again_after_a_kill_deep_in_sympy(self, pool: WorkerPool) -> None:
+        # Once, a worker killed in the middle of an mpmath evaluation left pebble's channel locked: every later task
+        # waited forever. The pool is now replaced after every kill.
+        with pytest.raises(TooComplex):
+            await pool.run(_deep_in_sympy, timeout=1.0)
+        assert await asyncio.wait_for(pool.run(_sleep, 0.01), timeout=60) == "slept"
+        assert await asyncio.wait_for(pool.run(exact_constants, ["1/3"]), timeout=60) == {
+            "1/3": (Rational(1, 3), 1 / 3)
+        }

@@ -28,6 +28,7 @@ _UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 _INDEX_ARGUMENT = {"polygamma": 0, "dirac": 1}  # arguments that must be small non-negative integers
 _MAX_FACTORIAL_ARGUMENT = 1000  # gamma(1000) = 999! has 2565 digits
 _FACTORIAL_LIKE = {"gamma", "loggamma", "digamma", "polygamma"}
+_EXACT_POLYGAMMA = 20
 _MAX_INDEX = 1000  # as high as the default derivative order, so that every printed derivative parses back
 
 
@@ -122,14 +123,25 @@ class _Builder:
         return self.checked(result, node.pos, "the operation is undefined")
 
     def check_power(self, base: sp.Expr, exponent: sp.Expr, pos: int) -> None:
-        if not (isinstance(base, sp.Rational) and isinstance(exponent, sp.Rational)):
+        if not (base.is_number and isinstance(exponent, sp.Rational)):
             return
-        size = max(math.log2(abs(int(base.p)) or 1), math.log2(int(base.q)))
-        bits = math.ceil(size * abs(int(exponent.p)) / int(exponent.q))
-        if bits > self.limits.max_power_bits:
+        if isinstance(base, sp.Rational):
+            size = max(math.log2(abs(int(base.p)) or 1), math.log2(int(base.q)))
+        else:  # sqrt(3)^N becomes 3^(N/2): bound it by the base's magnitude, whatever its form
+            try:
+                magnitude = abs(complex(base.evalf(15)))
+            except (TypeError, ValueError, OverflowError):
+                return
+            size = abs(math.log2(magnitude)) if 0.0 < magnitude < math.inf else 0.0
+        if size == 0:
+            return
+        ratio = abs(int(exponent.p)) // int(exponent.q)
+        bits = math.ceil(size * abs(int(exponent.p)) / int(exponent.q)) if ratio < 10**12 else None
+        if bits is None or bits > self.limits.max_power_bits:
+            about = "more than 10^12" if bits is None else f"about {bits}"
             raise located(
                 LimitExceeded,
-                f"the power at position {pos} would have about {bits} bits; "
+                f"the power at position {pos} would have {about} bits; "
                 f"exact powers may have at most {self.limits.max_power_bits}",
                 (),
                 pos,
@@ -158,6 +170,16 @@ class _Builder:
             self.check_index(node, args[index])
         if node.name in _FACTORIAL_LIKE:
             self.check_factorial(node, args[-1])
+        if node.name == "polygamma" and args[1].is_number and (args[0] > _EXACT_POLYGAMMA or abs(args[1]) > 100):
+            # SymPy evaluates polygamma at numbers exactly; polygamma(1000, 1000) would take minutes. An expression
+            # left unevaluated is no way out: it evaluates again wherever it is unpickled.
+            raise located(
+                LimitExceeded,
+                f"polygamma at position {node.pos} of an order above {_EXACT_POLYGAMMA} or a number above 100 is "
+                "too costly to compute exactly",
+                (),
+                node.pos,
+            )
         try:
             result = spec.build(*args)
         except (ValueError, TypeError):  # e.g. max of a non-real constant: SymPy cannot compare it
@@ -187,7 +209,7 @@ class _Builder:
             )
 
     def checked(self, result: sp.Expr, pos: int, reason: str) -> sp.Expr:
-        if any(result is undefined for undefined in _UNDEFINED):
+        if any(node is undefined for node in (result, *result.args) for undefined in _UNDEFINED):
             raise located(InvalidExpression, f"{reason} at position {pos}", (), pos)
         if result.is_number:
             if result.is_extended_real is False:

@@ -52,6 +52,8 @@ class _TextPrinter:
             return self.pi, ATOM
         if expr is sp.E:
             return self.euler, ATOM
+        if expr is sp.EulerGamma:  # appears in exact values of digamma: digamma(1) = -EulerGamma
+            return "-digamma(1)", NEG
         if isinstance(expr, sp.Add):
             return self.add(expr), ADD
         if isinstance(expr, sp.Mul):

@@ -136,7 +136,11 @@ def parse_number(text: str, pos: int, limits: Limits) -> Fraction:
             (),
             pos,
         )
-    return Fraction(int(significant or "0")) * Fraction(10) ** scale
+    if not significant:
+        return Fraction(0)  # 0e9999999 is 0, without computing 10^9999999
+    if abs(scale) > limits.max_literal_exponent + limits.max_literal_digits:
+        raise located(LimitExceeded, f"the number at position {pos} is too large or too small", (), pos)
+    return Fraction(int(significant)) * Fraction(10) ** scale
 
 
 class _Parser:
