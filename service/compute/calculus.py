@@ -21,14 +21,14 @@ from service.compute.language.printer import UnprintableExpression, to_latex, to
 from service.compute.language.syntax import parse
 from service.compute.limits import DEFAULT_LIMITS, Limits
 
-OPERATIONS = ("derivative", "jacobian", "gradient", "hessian")
+__all__ = ["CalculusResult", "CalculusTask", "Symbolic", "natural_key", "parse_functions", "run"]
 
 
 @dataclass(frozen=True)
 class CalculusTask:
     """What to differentiate. Hashable: it is also the key of the compiled-function cache."""
 
-    operation: str  # one of OPERATIONS
+    operation: str  # derivative | jacobian | gradient | hessian
     functions: tuple[str, ...]
     variables: tuple[str, ...] | None  # None: the free names that are not parameters, in natural order
     parameters: tuple[str, ...]

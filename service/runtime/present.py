@@ -112,6 +112,10 @@ def numeric(
     if overflowed is not None:
         evaluation = evaluation.flag_non_finite(overflowed)
     warnings, counts = evaluation.problems(max_warnings)
+    if operation == "directional" and single and part["steepest_ascent"]["rate"] == 0.0:
+        warnings.append(
+            {"point": 0, "status": "ok", "detail": "a critical point: the gradient is zero, so no direction ascends"}
+        )
     if single:
         part["status"] = evaluation.status_of(0)
     else:

@@ -217,8 +217,3 @@ class Problem(BaseModel):
     detail: str = Field(examples=["expected an operand after '**' at position 3"])
     instance: str | None = Field(None, examples=["/v1/derivative"])
     errors: list[ErrorLocation] = Field(default_factory=list)
-
-
-def example(**fields: Any) -> dict[str, Any]:
-    """An OpenAPI example object for a model's json_schema_extra."""
-    return {"examples": [fields]}

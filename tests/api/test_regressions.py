@@ -317,3 +317,10 @@ class TestFoundByFuzzingAndReview:
             response = await http.post("/v1/derivative", content=chunks())
             assert response.status_code == 413
             assert response.json()["type"] == "/problems/too_large"
+
+    async def test_a_critical_point_says_why_there_is_no_ascent_direction(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "x^2*y^2", "at": {"x": 2, "y": 0}, "direction": [1, 0]}
+        result = await answer(client, "/v1/directional-derivative", body)
+        assert result["value"] == 0.0  # the course slide says 4
+        assert result["steepest_ascent"] == {"direction": [None, None], "rate": 0.0}
+        assert result["warnings"][0]["detail"].startswith("a critical point")
