@@ -33,16 +33,17 @@ def problem(
     slug: str,
     title: str,
     detail: str,
-    request: Request,
+    instance: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """An RFC 9457 problem response; ``instance`` is the request's path."""
     body = {
         "type": problem_type(slug),
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
         "errors": errors or [],
     }
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
@@ -51,7 +52,7 @@ def problem(
 def _nabla_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, NablaError)
     errors = [e.as_dict() for e in error.errors]
-    return problem(error.status, error.type, error.title, error.detail, request, errors, error.headers)
+    return problem(error.status, error.type, error.title, error.detail, request.url.path, errors, error.headers)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -73,14 +74,14 @@ def _validation_error(request: Request, error: Exception) -> Response:
             "malformed_json",
             "Malformed JSON",
             f"the body is not valid JSON ({reason}); NaN and Infinity are not JSON numbers",
-            request,
+            request.url.path,
             items,
         )
     first = items[0]
     detail = f"{_location(tuple(first['loc']))}: {first['msg']}"
     if len(items) > 1:
         detail += f" (and {count(len(items) - 1, 'more problem')})"
-    return problem(422, "validation_error", "Invalid request", detail, request, items)
+    return problem(422, "validation_error", "Invalid request", detail, request.url.path, items)
 
 
 def _http_error(request: Request, error: Exception) -> Response:
@@ -88,12 +89,12 @@ def _http_error(request: Request, error: Exception) -> Response:
     title = _HTTP_TITLES.get(error.status_code, "HTTP error")
     detail = str(error.detail)
     slug = title.lower().replace(" ", "_")
-    return problem(error.status_code, slug, title, detail, request, headers=dict(error.headers or {}))
+    return problem(error.status_code, slug, title, detail, request.url.path, headers=dict(error.headers or {}))
 
 
 def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem(500, "internal_error", "Internal server error", "an unexpected error occurred", request)
+    return problem(500, "internal_error", "Internal server error", "an unexpected error occurred", request.url.path)
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import logging
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import problem
+
+log = logging.getLogger("nabla.errors")
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _Tracked:
+    """A ``send`` that remembers whether the response has started."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -33,35 +48,16 @@ class Unhandled:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = _Tracked(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if started or scope["type"] != "http":
+            if tracked.started or scope["type"] != "http":
                 raise
-            body = orjson.dumps(
-                {
-                    "type": "/problems/internal_error",
-                    "title": "Internal server error",
-                    "status": 500,
-                    "detail": "an unexpected error occurred",
-                    "instance": scope.get("path", ""),
-                    "errors": [],
-                }
-            )
-            headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-            await send({"type": "http.response.start", "status": 500, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-
-
-log = logging.getLogger("nabla.errors")
+            path = scope.get("path", "")
+            response = problem(500, "internal_error", "Internal server error", "an unexpected error occurred", path)
+            await response(scope, receive, send)
 
 
 class BodyLimit:
@@ -77,16 +73,16 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self.refuse(scope, send)
+            await self.refuse(scope, receive, send)
             return
         if declared is None:  # chunked: read it all first, so that an oversized body is a 413 before any handler
             messages = await self._read(receive)
             if messages is None:
-                await self.refuse(scope, send)
+                await self.refuse(scope, receive, send)
                 return
             receive = _replay(messages, receive)
         received = 0
-        started = False
+        tracked = _Tracked(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -96,16 +92,11 @@ class BodyLimit:
                 raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except _TooLarge:
-            if not started:
-                await self.refuse(scope, send)
+            if not tracked.started:
+                await self.refuse(scope, receive, send)
 
     async def _read(self, receive: Receive) -> list[Message] | None:
         messages, size = [], 0
@@ -118,18 +109,8 @@ class BodyLimit:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return messages
 
-    async def refuse(self, scope: Scope, send: Send) -> None:
+    async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the request body is larger than {self.limit} bytes (NABLA_MAX_BODY_BYTES)"
-        body = orjson.dumps(
-            {
-                "type": "/problems/too_large",
-                "title": "Request too large",
-                "status": 413,
-                "detail": detail,
-                "instance": scope.get("path", ""),
-                "errors": [{"loc": ["body"], "msg": detail, "type": "too_large"}],
-            }
-        )
-        headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        errors = [{"loc": ["body"], "msg": detail, "type": "too_large"}]
+        response = problem(413, "too_large", "Request too large", detail, scope.get("path", ""), errors)
+        await response(scope, receive, send)
