@@ -14,8 +14,9 @@ import sympy as sp
 
 from service.compute.engine import EngineExpr, to_sympy
 from service.compute.language.printer import UnprintableExpression, to_latex, to_text
+from service.compute.status import Status
 
-OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE = 0, 1, 2, 3
+OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE = Status
 _INFINITE = (sp.zoo, sp.oo, -sp.oo)
 
 
@@ -25,11 +26,11 @@ class ExactValues:
 
     texts: tuple[str | None, ...]
     latex: tuple[str | None, ...]
-    status: int  # OK, DOMAIN_ERROR, NON_FINITE or NON_DIFFERENTIABLE (codes of numeric.STATUSES)
+    status: Status
     undefined: tuple[bool, ...]  # per derivative entry
 
 
-def _kind(value: sp.Expr) -> int:
+def _kind(value: sp.Expr) -> Status:
     """OK for a finite real number, NON_FINITE for an infinity, DOMAIN_ERROR for NaN or a non-real number."""
     if value.has(sp.nan):
         return DOMAIN_ERROR

@@ -26,16 +26,10 @@ import sympy as sp
 
 from service.compute.engine import EngineExpr, is_symengine, node_count, to_sympy
 from service.compute.errors import TooComplex, located
+from service.compute.status import STATUS_DETAIL, Status
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
-OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE = "ok", "domain_error", "non_finite", "non_differentiable"
-STATUS_DETAIL = {
-    DOMAIN_ERROR: "the function is undefined or not real at this point",
-    NON_FINITE: "the function is infinite at this point, or its value exceeds the float64 range",
-    NON_DIFFERENTIABLE: "a derivative does not exist here (a kink, cusp, jump or branch point) or is infinite",
-}
-_CODES = (OK, DOMAIN_ERROR, NON_FINITE, NON_DIFFERENTIABLE)
 _KINKS = (sp.sign, sp.Heaviside, sp.DiracDelta, sp.Abs, sp.Min, sp.Max)
 
 
@@ -202,12 +196,11 @@ class Evaluator:
                 left, right = (side(points)[:, self.functions :][:, self.index] for side in self.sides)
                 broken |= ~np.isclose(left, right, rtol=1e-13, atol=0.0, equal_nan=True) | ~np.isfinite(left)
                 values = left
-            status[broken.any(axis=1)] = 3
-            status[np.isinf(functions).any(axis=1)] = 2
-            status[np.isnan(functions).any(axis=1)] = 1
+            status[broken.any(axis=1)] = Status.NON_DIFFERENTIABLE
+            status[np.isinf(functions).any(axis=1)] = Status.NON_FINITE
+            status[np.isnan(functions).any(axis=1)] = Status.DOMAIN_ERROR
             values[broken] = np.nan
-            values[status == 1] = np.nan
-            values[status == 2] = np.nan
+            values[(status == Status.DOMAIN_ERROR) | (status == Status.NON_FINITE)] = np.nan
         return Evaluation(_no_negative_zero(values), functions, status)
 
     @cached_property
@@ -225,11 +218,11 @@ class Evaluation:
         """The same evaluation with ``rows`` (a mask) that are still ok marked non_finite: a quantity derived from
         finite derivatives (a norm, an eigenvalue) overflowed float64."""
         status = self.status.copy()
-        status[rows & (status == 0)] = 2
+        status[rows & (status == Status.OK)] = Status.NON_FINITE
         return Evaluation(self.values, self.functions, status)
 
     def status_of(self, row: int) -> str:
-        return _CODES[int(self.status[row])]
+        return Status(int(self.status[row])).label
 
     def problems(self, limit: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """The first ``limit`` points that are not ok, and how many points have each status."""
@@ -237,13 +230,13 @@ class Evaluation:
         listed = [
             {
                 "point": int(i),
-                "status": _CODES[int(self.status[i])],
-                "detail": STATUS_DETAIL[_CODES[int(self.status[i])]],
+                "status": Status(int(self.status[i])).label,
+                "detail": STATUS_DETAIL[Status(int(self.status[i])).label],
             }
             for i in bad[:limit]
         ]
-        counts = np.bincount(self.status, minlength=len(_CODES))
-        return listed, {code: int(n) for code, n in zip(_CODES, counts, strict=True) if n}
+        counts = np.bincount(self.status, minlength=len(Status))
+        return listed, {status.label: int(n) for status, n in zip(Status, counts, strict=True) if n}
 
 
 def _has_kinks(exprs: Sequence[sp.Expr]) -> bool:
@@ -294,12 +287,16 @@ def refine(evaluator: Evaluator, points: np.ndarray, evaluation: Evaluation, lim
     for row in np.flatnonzero(status)[:limit]:
         coordinates = zip(evaluator.inputs, points[row], strict=True)
         mapping = {se.Symbol(n): se.RealMPFR(repr(float(v)), 64) for n, v in coordinates}
-        if status[row] == 1:
+        if status[row] == Status.DOMAIN_ERROR:
             broken = np.flatnonzero(np.isnan(evaluation.functions[row]))
             suspects = [evaluator.exprs[int(j)] for j in broken]
         else:
             broken = np.flatnonzero(~np.isfinite(evaluation.values[row]))
-            suspects = [evaluator.exprs[m + int(evaluator.index[k])] for k in broken] if status[row] == 3 else []
+            suspects = (
+                [evaluator.exprs[m + int(evaluator.index[k])] for k in broken]
+                if status[row] == Status.NON_DIFFERENTIABLE
+                else []
+            )
         if suspects and all(_overflows(e, mapping) for e in suspects):
-            status[row] = 2
+            status[row] = Status.NON_FINITE
     return Evaluation(evaluation.values, evaluation.functions, status)

@@ -28,19 +28,27 @@ Classification = Literal[
 ]
 
 
-class CalculusRequest(EvaluationFields, VariablesField):
+class _Request(EvaluationFields, VariablesField):
+    """What every calculus request has besides its function(s)."""
+
+
+def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> CalculusQuery:
+    return CalculusQuery(
+        operation=operation,
+        functions=functions,
+        variables=None if request.variables is None else tuple(request.variables),
+        parameters=dict(request.parameters),
+        at=request.at,
+        points=request.points,
+    )
+
+
+class CalculusRequest(_Request):
     function: Expression
 
     def to_query(self, operation: str) -> CalculusQuery:
         """The plain query the runtime takes."""
-        return CalculusQuery(
-            operation=operation,
-            functions=(self.function,),
-            variables=None if self.variables is None else tuple(self.variables),
-            parameters=dict(self.parameters),
-            at=self.at,
-            points=self.points,
-        )
+        return _query(self, operation, (self.function,))
 
 
 class DerivativeRequest(CalculusRequest):
@@ -123,7 +131,7 @@ class DirectionalRequest(CalculusRequest):
     )
 
 
-class JacobianRequest(EvaluationFields, VariablesField):
+class JacobianRequest(_Request):
     """The Jacobian matrix of a vector function: one row per function, one column per variable."""
 
     functions: list[Expression] = Field(
@@ -131,14 +139,7 @@ class JacobianRequest(EvaluationFields, VariablesField):
     )
 
     def to_query(self, operation: str = "jacobian") -> CalculusQuery:
-        return CalculusQuery(
-            operation=operation,
-            functions=tuple(self.functions),
-            variables=None if self.variables is None else tuple(self.variables),
-            parameters=dict(self.parameters),
-            at=self.at,
-            points=self.points,
-        )
+        return _query(self, operation, tuple(self.functions))
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"functions": ["2*x^2", "x*sqrt(y)"], "at": {"x": 1, "y": 4}}]}
