@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from service import __version__
-from service.api import calculus, health
+from service.api import calculus, distributions, health, stochastic
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
 from service.middleware import BodyLimit, Unhandled
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(calculus.router)
+    app.include_router(distributions.router)
+    app.include_router(stochastic.router)
     app.include_router(health.router)
     app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
