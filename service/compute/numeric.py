@@ -243,6 +243,20 @@ def _has_kinks(exprs: Sequence[sp.Expr]) -> bool:
     return any(e.has(*_KINKS) for e in exprs)
 
 
+def compile_kernel(inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> Kernel:
+    """One kernel from an (n, len(inputs)) matrix to the (n, len(outputs)) values: SymEngine's when every output is
+    SymEngine's, else ``sympy.lambdify``'s (with the NumPy/SciPy functions the language needs)."""
+    if all(is_symengine(e) for e in outputs):
+        return _symengine_kernel(inputs, outputs)
+    if sum(node_count(e, _LAMBDIFY_MAX_NODES) for e in outputs) > _LAMBDIFY_MAX_NODES:
+        raise located(
+            TooComplex,
+            f"the derivatives have more than {_LAMBDIFY_MAX_NODES} nodes and use functions only SymPy compiles "
+            "(abs, sign, min, max, gamma, ...); ask for a lower order or a simpler function",
+        )
+    return _sympy_kernel(inputs, [to_sympy(e) for e in outputs], None)
+
+
 def compile_evaluator(
     inputs: Sequence[str], functions: Sequence[EngineExpr], derivatives: Sequence[EngineExpr]
 ) -> Evaluator:
@@ -250,17 +264,10 @@ def compile_evaluator(
     distinct: dict[EngineExpr, int] = {}
     index = np.array([distinct.setdefault(d, len(distinct)) for d in derivatives], dtype=np.intp)
     outputs = [*functions, *distinct]
+    kernel = compile_kernel(inputs, outputs)
     if all(is_symengine(e) for e in outputs):
-        kernel = _symengine_kernel(inputs, outputs)
         return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs))
-    if sum(node_count(e, _LAMBDIFY_MAX_NODES) for e in outputs) > _LAMBDIFY_MAX_NODES:
-        raise located(
-            TooComplex,
-            f"the derivatives have more than {_LAMBDIFY_MAX_NODES} nodes and use functions only SymPy compiles "
-            "(abs, sign, min, max, gamma, ...); ask for a lower order or a simpler function",
-        )
     as_sympy = [to_sympy(e) for e in outputs]
-    kernel = _sympy_kernel(inputs, as_sympy, None)
     if not _has_kinks(as_sympy):
         return Evaluator(tuple(inputs), len(functions), index, kernel)
     sides = (_sympy_kernel(inputs, as_sympy, True), _sympy_kernel(inputs, as_sympy, False))

@@ -1,0 +1,11 @@
+"""Derivatives of expectations of random functions ("stochastic derivatives"), run in a worker process.
+
+``run(task)`` builds the model (``model``), draws it (``estimate``), averages the chosen estimator and, when both
+the pathwise and the score estimators apply, reports the variance of each; ``exact`` adds the closed form when SymPy
+finds one within the budget.
+"""
+
+from service.compute.stochastic.derivative import StochasticResult, StochasticTask, run
+from service.compute.stochastic.model import ModelSpec, RandomSpec
+
+__all__ = ["ModelSpec", "RandomSpec", "StochasticResult", "StochasticTask", "run"]

@@ -1,0 +1,145 @@
+"""One stochastic-derivative request, from plain values to a plain result (a worker's task)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+from service.compute.engine import NodeBudget
+from service.compute.errors import NablaError
+from service.compute.stochastic.estimate import CompiledSurrogate, Estimates, Sampler, draw
+from service.compute.stochastic.exact import ClosedForm, closed_form, exact_values
+from service.compute.stochastic.model import Estimator, Model, ModelSpec, build_model, surrogate
+
+Numbers = tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class StochasticTask:
+    model: ModelSpec
+    at: tuple[tuple[str, float], ...]
+    samples: int
+    seed: int
+    estimator: Estimator = "auto"
+    confidence: float = 0.95
+    exact: bool = True
+    exact_timeout: float = 2.0
+
+
+@dataclass(frozen=True)
+class StochasticResult:
+    wrt: tuple[str, ...]
+    estimator: str  # pathwise | score | mixed
+    treatments: Mapping[str, str]  # per random variable: independent | pathwise | score
+    estimate: Numbers
+    standard_error: Numbers
+    low: Numbers
+    high: Numbers
+    variance: dict[str, Numbers | None]  # per estimator that applies: the variance of one derivative sample
+    exact: tuple[float, ...] | None
+    expectation: tuple[str, str] | None  # (text, LaTeX) of E[f]
+    exact_derivatives: tuple[tuple[str, str], ...] | None
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a model compiles to, kept between requests: samplers and the estimators that apply."""
+
+    model: Model
+    samplers: tuple[Sampler, ...]
+    chosen: CompiledSurrogate
+    alternatives: dict[str, CompiledSurrogate | None]
+
+
+def _attempt(model: Model, estimator: Estimator, budget: NodeBudget) -> CompiledSurrogate | None:
+    try:
+        return CompiledSurrogate.of(surrogate(model, estimator, budget))
+    except NablaError:
+        return None
+
+
+@lru_cache(maxsize=128)
+def _model(spec: ModelSpec) -> Model:
+    return build_model(spec)
+
+
+@lru_cache(maxsize=128)
+def prepare(spec: ModelSpec, estimator: Estimator) -> Prepared:
+    """The compiled model (kept: a repeated request compiles nothing). Each estimator that applies is compiled too,
+    so that the response can show their variances side by side."""
+    model = _model(spec)
+    budget = NodeBudget(spec.max_result_nodes)
+    chosen = CompiledSurrogate.of(surrogate(model, estimator, budget))
+    alternatives = {
+        name: chosen if name == estimator else _attempt(model, name, budget) for name in ("pathwise", "score")
+    }
+    return Prepared(model, tuple(Sampler.of(v) for v in model.variables), chosen, alternatives)
+
+
+@lru_cache(maxsize=128)
+def _closed_form(spec: ModelSpec, signs: tuple[tuple[str, float], ...], timeout: float) -> ClosedForm | None:
+    return closed_form(_model(spec), dict(signs), timeout)
+
+
+def _optional(values: tuple[float, ...]) -> Numbers:
+    return tuple(v if math.isfinite(v) else None for v in values)
+
+
+def _interval(estimates: Estimates, samples: int, level: float) -> tuple[Numbers, Numbers, Numbers]:
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    se = tuple(math.sqrt(v / samples) for v in estimates.variance)
+    low = tuple(m - z * s for m, s in zip(estimates.mean, se, strict=True))
+    high = tuple(m + z * s for m, s in zip(estimates.mean, se, strict=True))
+    return _optional(se), _optional(low), _optional(high)
+
+
+def _warnings(wrt: tuple[str, ...], estimates: Estimates, samples: int) -> tuple[str, ...]:
+    return tuple(
+        f"the derivative by {name} is not finite or not real in {bad} of {samples} draws: the expectation or its "
+        "derivative does not exist at this point (or the law puts mass where f is undefined), so no estimate is given"
+        for name, bad in zip(wrt, estimates.non_finite, strict=True)
+        if bad
+    )
+
+
+def _exact(task: StochasticTask, at: Mapping[str, float]) -> tuple[ClosedForm | None, tuple[float, ...] | None]:
+    signs = tuple((name, float(np.sign(value))) for name, value in task.at)
+    form = _closed_form(task.model, signs, task.exact_timeout)
+    if form is None:
+        return None, None
+    return form, exact_values(form, at, task.exact_timeout)
+
+
+def run(task: StochasticTask) -> StochasticResult:
+    """The estimate, its standard error and interval, both estimators' variances and the exact value if found."""
+    prepared = prepare(task.model, task.estimator)
+    at = dict(task.at)
+    columns = draw(prepared.samplers, at, task.samples, task.seed)
+    estimates = prepared.chosen.estimate(columns, task.samples)
+    se, low, high = _interval(estimates, task.samples, task.confidence)
+    variance = {
+        name: _optional(candidate.estimate(columns, task.samples).variance) if candidate is not None else None
+        for name, candidate in prepared.alternatives.items()
+    }
+    form, values = _exact(task, at) if task.exact else (None, None)
+    printed = form.printed() if form is not None and values is not None else None
+    return StochasticResult(
+        wrt=task.model.wrt,
+        estimator=prepared.chosen.surrogate.estimator,
+        treatments=prepared.chosen.surrogate.treatments,
+        estimate=_optional(estimates.mean),
+        standard_error=se,
+        low=low,
+        high=high,
+        variance=variance,
+        exact=values,
+        expectation=printed[0] if printed else None,
+        exact_derivatives=printed[1:] if printed else None,
+        warnings=_warnings(task.model.wrt, estimates, task.samples),
+    )

@@ -1,0 +1,145 @@
+"""Monte Carlo: draw the model's variables with NumPy's ``Generator`` (vectorised, parents first), then average one
+compiled surrogate derivative over the draws.
+
+Every estimator of a request uses the same draws: a reparameterisable variable is drawn as its noise and transformed
+(``mu + sigma*eps`` is a draw of the normal law whichever estimator then treats it), so the variances of the
+estimators compare like with like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.compute.engine import EngineExpr
+from service.compute.errors import InvalidInput, located
+from service.compute.numeric import Kernel, compile_kernel
+from service.compute.stochastic.model import Surrogate, Variable
+
+Columns = dict[str, np.ndarray]
+
+
+def _free_names(exprs: Sequence[EngineExpr]) -> list[str]:
+    return sorted({str(s) for e in exprs for s in e.free_symbols})
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Expressions compiled once over the columns they read."""
+
+    inputs: tuple[str, ...]
+    kernel: Kernel
+    width: int
+
+    @classmethod
+    def of(cls, exprs: Sequence[EngineExpr]) -> Compiled:
+        inputs = _free_names(exprs)
+        return cls(tuple(inputs), compile_kernel(inputs, exprs), len(exprs))
+
+    def __call__(self, columns: Columns, size: int) -> np.ndarray:
+        matrix = np.empty((size, len(self.inputs)))
+        for j, name in enumerate(self.inputs):
+            matrix[:, j] = columns[name]
+        with np.errstate(all="ignore"):
+            return self.kernel(matrix)
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """How one variable is drawn: its law's parameters compiled over the values of theta and of its parents."""
+
+    variable: Variable
+    names: tuple[str, ...]
+    params: Compiled
+
+    @classmethod
+    def of(cls, variable: Variable) -> Sampler:
+        names = tuple(variable.params)
+        return cls(variable, names, Compiled.of([variable.params[n] for n in names]))
+
+    def draw(self, rng: np.random.Generator, columns: Columns, size: int) -> None:
+        values = self.params(columns, size)
+        params = {name: values[:, j] for j, name in enumerate(self.names)}
+        self._check(params)
+        variable, noise = self.variable, self.variable.reparameterisation
+        if noise is None:
+            columns[variable.name] = variable.family.sample(rng, params, size)
+            return
+        if noise.kind == "normal":
+            eps = rng.standard_normal(size)
+        elif noise.kind == "uniform":
+            eps = rng.random(size)
+        elif noise.kind == "exponential":
+            eps = rng.standard_exponential(size)
+        else:
+            eps = rng.standard_gamma(params["shape"], size)
+        columns[variable.noise.name] = eps
+        columns[variable.name] = noise.transform(eps, params)
+
+    def _check(self, params: Mapping[str, np.ndarray]) -> None:
+        family, name = self.variable.family, self.variable.name
+        ok = np.asarray(family.valid(params), dtype=bool)
+        if ok.all():
+            return
+        bad = int(np.argmin(ok))
+        shown = ", ".join(f"{n} = {params[n][bad]:.6g}" for n in self.names)
+        varies = bool(self.variable.parents)
+        where = f"in {np.count_nonzero(~ok)} of {ok.size} draws" if varies else "at the given point"
+        constraints = "; ".join(p.constraint for p in family.parameters if p.name in self.names)
+        raise located(
+            InvalidInput,
+            f"the law of '{name}' is not a valid {family.name} {where} (first: {shown}); it needs {constraints}; "
+            "choose values in 'at' (and laws) that keep the parameters valid",
+            ("body", "random", name, "parameters"),
+        )
+
+
+def draw(samplers: Sequence[Sampler], at: Mapping[str, float], samples: int, seed: int) -> Columns:
+    """The columns of ``samples`` draws: theta (constant), every noise and every variable."""
+    rng = np.random.default_rng(seed)
+    columns: Columns = {name: np.full(samples, value) for name, value in at.items()}
+    for sampler in samplers:
+        sampler.draw(rng, columns, samples)
+    return columns
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Per theta: the mean of the derivative samples, their variance, and how many were not finite."""
+
+    mean: tuple[float, ...]
+    variance: tuple[float, ...]
+    non_finite: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CompiledSurrogate:
+    surrogate: Surrogate
+    compiled: Compiled
+    count: int  # theta components
+
+    @classmethod
+    def of(cls, surrogate: Surrogate) -> CompiledSurrogate:
+        exprs = [surrogate.value, *surrogate.direct, *(surrogate.score or ())]
+        return cls(surrogate, Compiled.of(exprs), len(surrogate.direct))
+
+    def derivative_samples(self, columns: Columns, size: int) -> np.ndarray:
+        """(size, k): ``dF/dtheta + (F - b) dS/dtheta`` with the leave-one-out mean of ``F`` as baseline ``b``; a
+        draw where ``F`` itself is not finite is NaN in every column (``E[f]`` does not exist there)."""
+        values = self.compiled(columns, size)
+        k = self.count
+        value = values[:, :1]
+        samples = values[:, 1 : 1 + k]
+        if self.surrogate.score is not None:
+            baseline = (value.sum() - value) / (size - 1)
+            samples = samples + (value - baseline) * values[:, 1 + k :]
+        return np.where(np.isfinite(value), samples, np.nan)
+
+    def estimate(self, columns: Columns, size: int) -> Estimates:
+        samples = self.derivative_samples(columns, size)
+        bad = tuple(int(n) for n in size - np.isfinite(samples).sum(axis=0))
+        mean = tuple(float(np.mean(samples[:, j])) if not bad[j] else np.nan for j in range(self.count))
+        variance = tuple(float(np.var(samples[:, j], ddof=1)) if not bad[j] else np.nan for j in range(self.count))
+        return Estimates(mean, variance, bad)

@@ -1,0 +1,150 @@
+"""The closed form of the expectation, when SymPy finds one within a time budget.
+
+The variables are integrated out children first (``E[f] = E_X[E_Y[f | X]]``) with ``sympy.stats``. Symbols carry
+the sign of their value in ``at`` and of their family's support, which lets the integrals converge; the closed form
+is therefore valid near ``at``, which is where it is differentiated. SymPy cannot be interrupted from outside, so a
+timer signal stops it: this runs in a worker process's main thread, where the signal is delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, TypeVar
+
+import sympy as sp
+from sympy import stats
+
+from service.compute.language.build import symbol
+from service.compute.language.printer import UnprintableExpression, to_latex, to_text
+from service.compute.stochastic.model import Model, Variable
+
+_RANDOM: dict[str, Callable[[str, Mapping[str, sp.Expr]], Any]] = {
+    "normal": lambda n, p: stats.Normal(n, p["mu"], p["sigma"]),
+    "bernoulli": lambda n, p: stats.Bernoulli(n, p["p"]),
+    "binomial": lambda n, p: stats.Binomial(n, p["n"], p["p"]),
+    "poisson": lambda n, p: stats.Poisson(n, p["lam"]),
+    "uniform": lambda n, p: stats.Uniform(n, p["a"], p["b"]),
+    "geometric": lambda n, p: stats.Geometric(n, p["p"]),
+    "student_t": lambda n, p: stats.StudentT(n, p["df"]),
+    "chi2": lambda n, p: stats.ChiSquared(n, p["df"]),
+    "exponential": lambda n, p: stats.Exponential(n, 1 / p["scale"]),
+    "f": lambda n, p: stats.FDistribution(n, p["dfn"], p["dfd"]),
+    "gamma": lambda n, p: stats.Gamma(n, p["shape"], p["scale"]),
+    "beta": lambda n, p: stats.Beta(n, p["alpha"], p["beta"]),
+}
+_POSITIVE = {"exponential", "gamma", "chi2", "f", "beta", "geometric"}
+_NONNEGATIVE = {"poisson", "binomial", "bernoulli"}
+T = TypeVar("T")
+log = logging.getLogger("nabla.stochastic")
+_UNFINISHED = (sp.Integral, sp.Sum, stats.Expectation, sp.Derivative)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise _OutOfTime
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """The expectation and its derivatives by ``wrt``, valid where the values of ``at`` have the signs they had."""
+
+    expectation: sp.Expr
+    derivatives: tuple[sp.Expr, ...]
+
+    def printed(self) -> tuple[tuple[str, str], ...] | None:
+        """(text, LaTeX) of the expectation then each derivative; None when the language cannot spell them."""
+        try:
+            return tuple((to_text(e), to_latex(e)) for e in (self.expectation, *self.derivatives))
+        except UnprintableExpression:
+            return None
+
+
+def _signed(name: str, value: float) -> sp.Symbol:
+    if value > 0:
+        return sp.Symbol(name, positive=True)
+    if value < 0:
+        return sp.Symbol(name, negative=True)
+    return symbol(name)
+
+
+def _assumed(variable: Variable) -> sp.Symbol:
+    name = variable.family.name
+    if name in _POSITIVE:
+        return sp.Symbol(variable.name, positive=True)
+    if name in _NONNEGATIVE:
+        return sp.Symbol(variable.name, nonnegative=True)
+    return symbol(variable.name)
+
+
+def _integrate(model: Model, at: Mapping[str, float]) -> sp.Expr | None:
+    assumed = {symbol(n): _signed(n, v) for n, v in at.items()}
+    assumed |= {v.symbol: _assumed(v) for v in model.variables}
+    result = model.function.xreplace(assumed)
+    for variable in reversed(model.variables):
+        params = {k: e.xreplace(assumed) for k, e in variable.params.items()}
+        rv = _RANDOM[variable.family.name](variable.name, params)
+        result = sp.simplify(stats.E(result.xreplace({assumed[variable.symbol]: rv})))
+        if result.has(*_UNFINISHED) or stats.random_symbols(result):
+            return None
+    return result.xreplace({s: k for k, s in assumed.items()})
+
+
+def _value(expr: sp.Expr, at: Mapping[str, float]) -> float | None:
+    number = expr.xreplace({symbol(n): sp.Rational(repr(v)) for n, v in at.items()}).evalf(30)
+    if not number.is_number or not number.is_real or not number.is_finite:
+        return None
+    value = float(number)
+    return value if math.isfinite(value) else None
+
+
+def _bounded(work: Callable[[], T], timeout: float) -> T | None:
+    try:
+        with _deadline(timeout):
+            return work()
+    except (_OutOfTime, RecursionError, MemoryError):
+        return None
+    except Exception:  # SymPy's integrators raise many kinds of errors, and the closed form is optional
+        log.debug("no closed form", exc_info=True)
+        return None
+
+
+def closed_form(model: Model, at: Mapping[str, float], timeout: float) -> ClosedForm | None:
+    """The closed-form expectation and its derivatives by ``model.wrt``, or None (none found within ``timeout``)."""
+
+    def work() -> ClosedForm | None:
+        expectation = _integrate(model, at)
+        if expectation is None:
+            return None
+        return ClosedForm(expectation, tuple(sp.diff(expectation, symbol(n)) for n in model.wrt))
+
+    return _bounded(work, timeout)
+
+
+def exact_values(form: ClosedForm, at: Mapping[str, float], timeout: float) -> tuple[float, ...] | None:
+    """The derivatives' values at ``at`` (30 digits, rounded once); None when one is not a finite real."""
+
+    def work() -> tuple[float, ...] | None:
+        values = [_value(d, at) for d in form.derivatives]
+        return tuple(v for v in values if v is not None) if None not in values else None
+
+    return _bounded(work, timeout)

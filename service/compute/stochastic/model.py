@@ -1,0 +1,279 @@
+"""A random model as SymPy: the function, its random variables in dependency order, and the surrogate whose
+per-sample derivative is an unbiased estimate of the derivative of the expectation.
+
+Each random variable gets one treatment, decided in dependency order:
+
+- ``independent``: its law does not depend on the parameters differentiated by (after substituting the
+  reparameterised variables it depends on), so it contributes nothing of its own;
+- ``pathwise``: it is written as a differentiable transform of parameter-free noise (``mu + sigma*eps``), and the
+  derivative flows through the transform;
+- ``score``: its log-density, with its sample held fixed, is differentiated (the score function, REINFORCE).
+
+With ``F`` the function after the pathwise substitutions and ``S`` the sum of the score variables' log-densities,
+one sample of the derivative by ``theta`` is ``dF/dtheta + (F - b) dS/dtheta``, where the baseline ``b`` does not
+depend on the sample (a leave-one-out mean: unbiased, and it removes most of the score term's variance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sympy as sp
+
+from service.compute.distributions.families import FAMILIES, Family
+from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine
+from service.compute.errors import InvalidInput, NablaError, UnknownName, located
+from service.compute.language.build import build, free_names, symbol
+from service.compute.language.syntax import parse
+from service.compute.limits import Limits
+
+Treatment = Literal["independent", "pathwise", "score"]
+Estimator = Literal["pathwise", "score", "auto"]
+ParameterValue = float | str
+
+
+@dataclass(frozen=True)
+class RandomSpec:
+    """One random variable as the client declared it."""
+
+    name: str
+    family: str
+    parameters: tuple[tuple[str, ParameterValue], ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything symbolic about a request: its cache key."""
+
+    function: str
+    random: tuple[RandomSpec, ...]
+    names: tuple[str, ...]  # the non-random names, all given values in ``at``
+    wrt: tuple[str, ...]
+    limits: Limits
+    max_result_nodes: int
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How a reparameterisable family is sampled: parameter-free noise, then a differentiable transform."""
+
+    kind: Literal["normal", "uniform", "exponential", "gamma"]
+    fixed: tuple[str, ...]  # parameters the noise itself depends on: they may not depend on theta
+
+    def transform(self, noise: Any, params: Mapping[str, Any]) -> Any:
+        """The variable from its noise: symbolically (SymPy) or numerically (NumPy arrays), the same arithmetic."""
+        if self.kind == "normal":
+            return params["mu"] + params["sigma"] * noise
+        if self.kind == "uniform":
+            return params["a"] + (params["b"] - params["a"]) * noise
+        return params["scale"] * noise  # exponential(1) or gamma(shape, 1) noise, scaled
+
+
+REPARAMETERISATIONS: dict[str, Noise] = {
+    "normal": Noise("normal", ()),
+    "uniform": Noise("uniform", ()),
+    "exponential": Noise("exponential", ()),
+    "gamma": Noise("gamma", ("shape",)),
+}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A random variable of the model, with its law in canonical parameters (expressions in theta and parents)."""
+
+    name: str
+    family: Family
+    params: dict[str, sp.Expr]
+    parents: frozenset[str]
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return symbol(self.name)
+
+    @property
+    def noise(self) -> sp.Symbol:
+        return symbol(f"_noise_{self.name}")
+
+    @property
+    def reparameterisation(self) -> Noise | None:
+        return REPARAMETERISATIONS.get(self.family.name)
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """The symbolic pieces of one estimator: ``F``, ``dF/dtheta`` and ``dS/dtheta`` for every theta."""
+
+    treatments: dict[str, Treatment]
+    value: EngineExpr
+    direct: tuple[EngineExpr, ...]
+    score: tuple[EngineExpr, ...] | None  # None when no variable is treated by its score
+
+    @property
+    def estimator(self) -> str:
+        used = {t for t in self.treatments.values() if t != "independent"}
+        return used.pop() if len(used) == 1 else "mixed" if used else "pathwise"
+
+
+@dataclass(frozen=True)
+class Model:
+    function: sp.Expr
+    variables: tuple[Variable, ...]  # in dependency order: parents first
+    wrt: tuple[str, ...]
+
+
+def _loc(*parts: str | int) -> tuple[str | int, ...]:
+    return ("body", *parts)
+
+
+def _expression(text: str, known: set[str], limits: Limits, loc: tuple[str | int, ...]) -> sp.Expr:
+    """``text`` built over the ``known`` names; any other name is refused with what to do about it."""
+    try:
+        tree = parse(text, limits)
+        missing = sorted(free_names(tree) - known - {"pi", "e"})
+        if missing:
+            raise located(
+                UnknownName,
+                f"'{missing[0]}' is neither a random variable nor given a value in 'at' (known: "
+                f"{', '.join(sorted(known)) or 'none'}); declare it in 'random' or give its value in 'at'",
+            )
+        return build(tree, known, limits, declared=known)
+    except NablaError as error:
+        raise error.at(*loc) from None
+
+
+def _parameter(value: ParameterValue, known: set[str], limits: Limits, loc: tuple[str | int, ...]) -> sp.Expr:
+    if isinstance(value, str):
+        return _expression(value, known, limits, loc)
+    return sp.Rational(repr(float(value)))
+
+
+def _family(spec: RandomSpec) -> Family:
+    family = FAMILIES.get(spec.family)
+    if family is None:
+        raise located(
+            InvalidInput,
+            f"'{spec.family}' is not a distribution family; use one of {', '.join(FAMILIES)}",
+            _loc("random", spec.name, "family"),
+        )
+    return family
+
+
+def _variable(spec: RandomSpec, model: ModelSpec) -> Variable:
+    family = _family(spec)
+    known = {*model.names, *(r.name for r in model.random)} - {spec.name}
+    given = {
+        name: _parameter(value, known, model.limits, _loc("random", spec.name, "parameters", name))
+        for name, value in spec.parameters
+    }
+    constants = {name: float(expr) for name, expr in given.items() if not expr.free_symbols}
+    try:
+        family.check(constants)
+        params = family.resolve(given)
+    except NablaError as error:
+        raise error.at(*_loc("random", spec.name)) from None
+    names = {s.name for expr in params.values() for s in expr.free_symbols}
+    parents = frozenset(names & {r.name for r in model.random})
+    return Variable(spec.name, family, params, parents)
+
+
+def _ordered(variables: Sequence[Variable]) -> tuple[Variable, ...]:
+    """Parents before children (declaration order otherwise); a cycle is an error that names it."""
+    done: list[Variable] = []
+    placed: set[str] = set()
+    pending = list(variables)
+    while pending:
+        ready = [v for v in pending if v.parents <= placed]
+        if not ready:
+            cycle = ", ".join(sorted(v.name for v in pending))
+            raise located(
+                InvalidInput,
+                f"the random variables {cycle} depend on each other in a cycle; a model must be acyclic (each law "
+                "may use only variables declared without reference back to it)",
+                _loc("random"),
+            )
+        done.extend(ready)
+        placed.update(v.name for v in ready)
+        pending = [v for v in pending if v.name not in placed]
+    return tuple(done)
+
+
+def build_model(spec: ModelSpec) -> Model:
+    """Parse the function and the laws, check every name, and order the variables."""
+    random_names = {r.name for r in spec.random}
+    clash = random_names & set(spec.names)
+    if clash:
+        name = sorted(clash)[0]
+        raise located(
+            InvalidInput,
+            f"'{name}' is both a random variable and a value in 'at'; give it one role",
+            _loc("at", name),
+        )
+    function = _expression(spec.function, {*spec.names, *random_names}, spec.limits, _loc("function"))
+    variables = _ordered([_variable(r, spec) for r in spec.random])
+    return Model(function, variables, spec.wrt)
+
+
+def _pathwise_refusal(variable: Variable) -> str:
+    noise = variable.reparameterisation
+    if variable.family.discrete:
+        why = f"its law ({variable.family.name}) is discrete, so its samples are not differentiable in the parameters"
+    elif noise is None:
+        why = f"Nabla has no differentiable sampler for the {variable.family.name} family"
+    else:
+        why = f"its {', '.join(noise.fixed)} depends on the parameters, and the sampler is not differentiable in it"
+    return (
+        f"the pathwise estimator does not apply to '{variable.name}': {why}; use estimator 'score', or 'auto' "
+        "(pathwise where it applies, score elsewhere)"
+    )
+
+
+def _check_integers(variable: Variable, params: Mapping[str, sp.Expr], wrt: set[sp.Symbol]) -> None:
+    for parameter in variable.family.parameters:
+        if parameter.integer and parameter.name in params and params[parameter.name].free_symbols & wrt:
+            raise located(
+                InvalidInput,
+                f"the {parameter.name} of '{variable.name}' is an integer and cannot depend on the parameters "
+                f"differentiated by ({', '.join(sorted(s.name for s in wrt))})",
+                _loc("random", variable.name, "parameters", parameter.name),
+            )
+
+
+def _treat(variable: Variable, params: Mapping[str, sp.Expr], wrt: set[sp.Symbol], estimator: Estimator) -> Treatment:
+    _check_integers(variable, params, wrt)
+    if not any(p.free_symbols & wrt for p in params.values()):
+        return "independent"
+    noise = variable.reparameterisation
+    reparameterisable = noise is not None and not any(params[p].free_symbols & wrt for p in noise.fixed)
+    if estimator == "score" or (estimator == "auto" and not reparameterisable):
+        return "score"
+    if not reparameterisable:
+        raise located(InvalidInput, _pathwise_refusal(variable), _loc("random", variable.name))
+    return "pathwise"
+
+
+def surrogate(model: Model, estimator: Estimator, budget: NodeBudget) -> Surrogate:
+    """The estimator's symbolic pieces, treating each variable as ``estimator`` allows."""
+    wrt = {symbol(name) for name in model.wrt}
+    substitutions: dict[sp.Symbol, sp.Expr] = {}
+    treatments: dict[str, Treatment] = {}
+    log_density: sp.Expr = sp.S.Zero
+    for variable in model.variables:
+        params = {name: expr.xreplace(substitutions) for name, expr in variable.params.items()}
+        treatment = _treat(variable, params, wrt, estimator)
+        treatments[variable.name] = treatment
+        noise = variable.reparameterisation
+        if treatment == "pathwise" and noise is not None:
+            substitutions[variable.symbol] = noise.transform(variable.noise, params)
+        elif treatment == "score":
+            log_density += variable.family.log_density(variable.symbol, params)
+    value = to_engine(model.function.xreplace(substitutions))
+    direct = tuple(differentiate(value, name) for name in model.wrt)
+    budget.charge(direct)
+    score = None
+    if "score" in treatments.values():
+        engine_log_density = to_engine(log_density)
+        score = tuple(differentiate(engine_log_density, name) for name in model.wrt)
+        budget.charge(score)
+    return Surrogate(treatments, value, direct, score)

@@ -1,0 +1,181 @@
+"""Request and response of the stochastic derivative: d/dθ E[f(X, θ)] where the laws of X depend on θ."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema, model_validator
+
+from service.compute.stochastic import ModelSpec, RandomSpec, StochasticTask
+from service.config import Settings
+from service.schemas.common import Expression, StrictModel, SymbolicExpression, SymbolicVector, VariableName
+
+_HARD_MAX_SAMPLES = 100_000_000  # the schema's ceiling; NABLA_MAX_SAMPLES is the configured limit
+
+
+def _law_parameter(value: Any) -> float | str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("a law's parameter is a number or an expression string such as '2*theta'")
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("an expression must not be empty")
+        return value
+    if not math.isfinite(value):
+        raise ValueError("a law's parameter must be finite")
+    return float(value)
+
+
+LawParameter = Annotated[
+    Any,
+    PlainValidator(_law_parameter),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "minLength": 1, "examples": ["theta", "2*X + 1"]}],
+            "description": (
+                "A number, or an expression in the values of `at` and in other random variables (a hierarchical "
+                'model: `{"lam": "X"}` makes a Poisson whose rate is the random X).'
+            ),
+        }
+    ),
+]
+
+
+class RandomVariable(StrictModel):
+    """One random variable: a family of GET /v1/distributions and its parameters."""
+
+    family: str = Field(
+        description=(
+            "normal, bernoulli, binomial, poisson, uniform, geometric, student_t, chi2, exponential, f, gamma or "
+            "beta (GET /v1/distributions lists them with their parameters)."
+        ),
+        examples=["normal"],
+    )
+    parameters: dict[str, LawParameter] = Field(
+        max_length=8,
+        description="The family's parameters by name (as in GET /v1/distributions), each a number or an expression.",
+        examples=[{"mu": "theta", "sigma": 1}],
+    )
+
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class StochasticRequest(StrictModel):
+    """The derivative of θ -> E[f(X, θ)], by Monte Carlo with a standard error, and in closed form when found."""
+
+    model_config = StrictModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "function": "X^2",
+                    "random": {"X": {"family": "normal", "parameters": {"mu": "theta", "sigma": 1}}},
+                    "at": {"theta": 1.5},
+                    "samples": 100000,
+                    "seed": 7,
+                }
+            ]
+        }
+    }
+
+    function: Expression
+    random: dict[VariableName, RandomVariable] = Field(
+        min_length=1,
+        max_length=64,
+        description="The random variables by name, each with its law; laws may use `at` names and other variables.",
+    )
+    at: dict[VariableName, Finite] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="The value of every non-random name of the function and of the laws (θ and any constants).",
+        examples=[{"theta": 1.5}],
+    )
+    wrt: list[VariableName] | None = Field(
+        None,
+        max_length=64,
+        description="The names of `at` to differentiate by, in the order of the results. Default: every name of `at`.",
+    )
+    samples: int = Field(
+        10_000,
+        ge=10,
+        le=_HARD_MAX_SAMPLES,
+        description="Monte Carlo draws; at most NABLA_MAX_SAMPLES (default 2000000).",
+    )
+    seed: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="Seed of NumPy's generator; the same seed gives the same numbers."
+    )
+    estimator: Literal["pathwise", "score", "auto"] = Field(
+        "auto",
+        description=(
+            "pathwise: reparameterisation (normal, uniform, exponential, gamma scale). score: the score function "
+            "(REINFORCE, any family) with a leave-one-out baseline. auto: pathwise where it applies, score elsewhere."
+        ),
+    )
+    confidence: float = Field(0.95, gt=0, lt=1, description="Level of the confidence interval.")
+    exact: bool = Field(True, description="Look for the expectation in closed form (within NABLA_EXACT_TIMEOUT).")
+
+    @model_validator(mode="after")
+    def _wrt_in_at(self) -> StochasticRequest:
+        wrt = self.wrt if self.wrt is not None else list(self.at)
+        if not wrt:
+            raise ValueError("nothing to differentiate by: give the parameters' values in 'at' (e.g. {\"theta\": 1})")
+        if len(set(wrt)) != len(wrt):
+            raise ValueError("wrt must not repeat a name")
+        missing = [name for name in wrt if name not in self.at]
+        if missing:
+            raise ValueError(
+                f"'{missing[0]}' in wrt has no value in 'at'; give one, e.g. \"at\": {{\"{missing[0]}\": 1}}"
+            )
+        return self
+
+    def to_task(self, settings: Settings, seed: int) -> StochasticTask:
+        random = tuple(RandomSpec(name, law.family, tuple(law.parameters.items())) for name, law in self.random.items())
+        wrt = tuple(self.wrt if self.wrt is not None else self.at)
+        spec = ModelSpec(self.function, random, tuple(self.at), wrt, settings.limits(), settings.max_result_nodes)
+        return StochasticTask(
+            spec,
+            tuple(self.at.items()),
+            self.samples,
+            seed,
+            self.estimator,
+            self.confidence,
+            self.exact,
+            settings.exact_timeout,
+        )
+
+
+Numbers = list[float | None]
+
+
+class ConfidenceInterval(BaseModel):
+    level: float = Field(description="The requested confidence level.")
+    low: Numbers
+    high: Numbers
+
+
+class Variances(BaseModel):
+    """The variance of one derivative sample under each estimator that applies (same draws): lower is better."""
+
+    pathwise: Numbers | None = Field(description="null when some law is not reparameterisable (discrete, ...).")
+    score: Numbers | None
+
+
+class StochasticResponse(BaseModel):
+    wrt: list[str]
+    at: dict[str, float]
+    estimate: Numbers = Field(description="The Monte Carlo estimate of d/dθ E[f], per name of `wrt`.")
+    standard_error: Numbers
+    confidence_interval: ConfidenceInterval
+    estimator: Literal["pathwise", "score", "mixed"] = Field(
+        description="The estimator used: mixed when auto treated some variables pathwise and others by score."
+    )
+    estimators: dict[str, Literal["pathwise", "score", "independent"]] = Field(
+        description="Per random variable: its treatment (independent: its law does not depend on `wrt`)."
+    )
+    variance: Variances
+    samples: int
+    seed: int = Field(description="The seed used (generated when none was given): send it back to reproduce.")
+    exact: list[float] | None = Field(description="d/dθ E[f] from the closed form; null when none was found.")
+    expectation: SymbolicExpression | None = Field(description="E[f] in closed form, when found.")
+    exact_derivatives: SymbolicVector | None = Field(description="The closed-form derivatives, when found.")
+    warnings: list[str]
