@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     refine_points: int = Field(32, ge=0, description="Non-finite points re-checked at high precision per request.")
     max_warnings: int = Field(20, ge=0, description="Per-point warnings listed in one response.")
 
+    # Stochastic derivatives (drawn and averaged in the workers, within compute_timeout and worker_memory_mb).
+    max_samples: int = Field(2_000_000, ge=10, description="Monte Carlo draws in one stochastic-derivative request.")
+
     def limits(self) -> Limits:
         """The parser's static limits, as the compute layer takes them."""
         return Limits(
