@@ -1,0 +1,278 @@
+"""Stochastic derivatives: unbiasedness and coverage against closed forms, exact forms, treatments and errors.
+
+Every truth here is derived by hand from the laws (noted beside each problem), never taken from the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+
+from service.compute.errors import InvalidInput, NablaError, UnknownName
+from service.compute.limits import DEFAULT_LIMITS
+from service.compute.stochastic import ModelSpec, RandomSpec, StochasticTask, run
+
+
+def task(
+    function: str,
+    random: dict[str, tuple[str, dict[str, Any]]],
+    at: dict[str, float],
+    wrt: tuple[str, ...] | None = None,
+    estimator: str = "auto",
+    samples: int = 4_000,
+    seed: int = 0,
+    exact: bool = False,
+) -> StochasticTask:
+    specs = tuple(RandomSpec(name, family, tuple(params.items())) for name, (family, params) in random.items())
+    wrt = tuple(at) if wrt is None else wrt
+    model = ModelSpec(function, specs, tuple(at), wrt, DEFAULT_LIMITS, 200_000)
+    return StochasticTask(model, tuple(at.items()), samples, seed, estimator, 0.95, exact)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    function: str
+    random: dict[str, tuple[str, dict[str, Any]]]
+    at: dict[str, float]
+    truth: tuple[float, ...]
+    estimators: tuple[str, ...]
+
+
+THETA = 1.5
+PROBLEMS = [
+    # E[(X - 0.3)^2] = p - 0.6 p + 0.09 for X ~ Bernoulli(p): derivative 1 - 0.6 = 0.4.
+    Problem("bernoulli", "(X - 0.3)^2", {"X": ("bernoulli", {"p": "theta"})}, {"theta": 0.3}, (0.4,), ("score",)),
+    # E[X^2] = theta^2 + 1 for X ~ N(theta, 1): 2 theta.
+    Problem(
+        "normal mean",
+        "X^2",
+        {"X": ("normal", {"mu": "theta", "sigma": 1})},
+        {"theta": THETA},
+        (2 * THETA,),
+        ("pathwise", "score"),
+    ),
+    # E[X^2 + X] = theta^2 for X ~ N(0, theta): 2 theta.
+    Problem(
+        "normal scale",
+        "X^2 + X",
+        {"X": ("normal", {"mu": 0, "sigma": "theta"})},
+        {"theta": THETA},
+        (2 * THETA,),
+        ("pathwise", "score"),
+    ),
+    # E[X^2] = theta + theta^2 for X ~ Poisson(theta): 1 + 2 theta.
+    Problem("poisson", "X^2", {"X": ("poisson", {"lam": "theta"})}, {"theta": THETA}, (1 + 2 * THETA,), ("score",)),
+    # theta in f and in the law: E[theta X^2] = theta * 2/theta^2 = 2/theta for X ~ Exp(rate theta): -2/theta^2.
+    Problem(
+        "exponential",
+        "theta*X^2",
+        {"X": ("exponential", {"rate": "theta"})},
+        {"theta": THETA},
+        (-2 / THETA**2,),
+        ("pathwise", "score"),
+    ),
+    # Two parameters: E[X^3] = a^3 + 3 a b^2 for X ~ N(a, b): (3a^2 + 3b^2, 6ab).
+    Problem(
+        "two parameters",
+        "X^3",
+        {"X": ("normal", {"mu": "a", "sigma": "b"})},
+        {"a": 0.5, "b": 1.2},
+        (3 * 0.25 + 3 * 1.44, 6 * 0.5 * 1.2),
+        ("pathwise", "score"),
+    ),
+]
+
+
+@cache
+def repeated(index: int, estimator: str) -> list[Any]:
+    """The problem's results under seeds 0..REPEATS-1 (computed once for the three tests that read them)."""
+    problem = PROBLEMS[index]
+    return [
+        run(task(problem.function, problem.random, problem.at, estimator=estimator, seed=seed))
+        for seed in range(REPEATS)
+    ]
+
+
+CASES = [(p, e) for p in PROBLEMS for e in p.estimators]
+REPEATS = 200
+
+
+@pytest.mark.parametrize(("problem", "estimator"), CASES, ids=[f"{p.name}-{e}" for p, e in CASES])
+class TestCoverage:
+    """Repeated under 200 fixed seeds: the estimates centre on the truth and the 95% intervals cover it ~95%."""
+
+    @pytest.fixture
+    def runs(self, problem: Problem, estimator: str) -> list[Any]:
+        return repeated(PROBLEMS.index(problem), estimator)
+
+    def test_unbiased(self, problem: Problem, estimator: str, runs: list[Any]) -> None:
+        estimates = np.array([r.estimate for r in runs], dtype=float)
+        mean, spread = estimates.mean(axis=0), estimates.std(axis=0, ddof=1) / np.sqrt(REPEATS)
+        assert np.all(np.abs(mean - problem.truth) < 4 * spread), (mean, problem.truth, spread)
+
+    def test_interval_covers_at_its_nominal_rate(self, problem: Problem, estimator: str, runs: list[Any]) -> None:
+        low = np.array([r.low for r in runs], dtype=float)
+        high = np.array([r.high for r in runs], dtype=float)
+        truth = np.array(problem.truth)
+        coverage = ((low <= truth) & (truth <= high)).mean(axis=0)
+        # 200 repeats: the coverage of a true 95% interval has a standard deviation of 1.5%.
+        assert np.all((coverage >= 0.90) & (coverage <= 0.99)), coverage
+
+    def test_standard_error_matches_the_spread_of_estimates(
+        self, problem: Problem, estimator: str, runs: list[Any]
+    ) -> None:
+        estimates = np.array([r.estimate for r in runs], dtype=float)
+        reported = np.array([r.standard_error for r in runs], dtype=float).mean(axis=0)
+        assert np.allclose(estimates.std(axis=0, ddof=1), reported, rtol=0.2)
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=[p.name for p in PROBLEMS])
+def test_the_closed_form_is_found_and_exact(problem: Problem) -> None:
+    result = run(task(problem.function, problem.random, problem.at, samples=100, exact=True))
+    assert result.exact == pytest.approx(problem.truth, rel=1e-12, abs=1e-14)
+    assert result.expectation is not None
+    assert result.exact_derivatives is not None
+
+
+class TestTreatments:
+    def test_auto_is_pathwise_for_a_reparameterisable_law(self) -> None:
+        result = run(task("X^2", {"X": ("normal", {"mu": "theta", "sigma": 1})}, {"theta": 1.0}))
+        assert (result.estimator, dict(result.treatments)) == ("pathwise", {"X": "pathwise"})
+
+    def test_auto_mixes_per_variable_and_says_so(self) -> None:
+        random = {"X": ("normal", {"mu": "a", "sigma": 1}), "N": ("poisson", {"lam": "a"})}
+        result = run(task("X*N", random, {"a": 2.0}))
+        assert (result.estimator, dict(result.treatments)) == ("mixed", {"X": "pathwise", "N": "score"})
+
+    def test_a_law_free_of_theta_is_independent(self) -> None:
+        random = {"X": ("normal", {"mu": "theta", "sigma": 1}), "Z": ("student_t", {"df": 5})}
+        result = run(task("X*Z^2", random, {"theta": 1.0}))
+        assert dict(result.treatments) == {"X": "pathwise", "Z": "independent"}
+
+    def test_pathwise_has_the_lower_variance_here_and_both_are_reported(self) -> None:
+        result = run(task("X^2", {"X": ("normal", {"mu": "theta", "sigma": 1})}, {"theta": 1.5}))
+        pathwise, score = result.variance["pathwise"], result.variance["score"]
+        assert pathwise is not None
+        assert score is not None
+        # Var(2X) = 4 for the pathwise sample; the score sample's variance is several times larger.
+        assert pathwise[0] == pytest.approx(4, rel=0.1)
+        assert score[0] > 3 * pathwise[0]
+
+    def test_a_discrete_law_has_no_pathwise_variance(self) -> None:
+        result = run(task("X", {"X": ("poisson", {"lam": "theta"})}, {"theta": 2.0}))
+        assert result.variance["pathwise"] is None
+        assert result.variance["score"] is not None
+
+    def test_gamma_is_pathwise_in_its_scale_and_score_in_its_shape(self) -> None:
+        by_scale = run(task("X", {"X": ("gamma", {"shape": 2, "scale": "theta"})}, {"theta": 1.0}))
+        by_shape = run(task("X", {"X": ("gamma", {"shape": "theta", "scale": 2})}, {"theta": 1.0}))
+        assert (by_scale.estimator, by_shape.estimator) == ("pathwise", "score")
+
+
+class TestHierarchical:
+    def test_poisson_with_a_gamma_rate(self) -> None:
+        # Y | X ~ Poisson(X), X ~ Gamma(2, theta): E[Y^2] = E[X + X^2] = 2 theta + 6 theta^2, derivative 2 + 12 theta.
+        random = {"X": ("gamma", {"shape": 2, "scale": "theta"}), "Y": ("poisson", {"lam": "X"})}
+        result = run(task("Y^2", random, {"theta": 1.5}, samples=200_000, seed=3, exact=True))
+        assert result.low[0] is not None
+        assert result.high[0] is not None
+        assert result.low[0] <= 20 <= result.high[0]
+        assert result.exact == pytest.approx((20.0,), rel=1e-12)
+        assert dict(result.treatments) == {"X": "pathwise", "Y": "score"}
+
+    def test_normal_with_a_normal_mean(self) -> None:
+        # Y | X ~ N(X, 1), X ~ N(theta, 1): E[Y^2] = theta^2 + 2, derivative 2 theta.
+        random = {"Y": ("normal", {"mu": "X", "sigma": 1}), "X": ("normal", {"mu": "theta", "sigma": 1})}
+        result = run(task("Y^2", random, {"theta": 0.7}, samples=100_000, seed=5, exact=True))
+        assert result.low[0] is not None
+        assert result.high[0] is not None
+        assert result.low[0] <= 1.4 <= result.high[0]
+        assert result.exact == pytest.approx((1.4,), rel=1e-12)
+
+
+class TestReproducible:
+    def test_same_seed_same_numbers(self) -> None:
+        problem = task("X*Y", {"X": ("normal", {"mu": "t", "sigma": 1}), "Y": ("poisson", {"lam": "t"})}, {"t": 2.0})
+        assert run(problem) == run(problem)
+
+    def test_another_seed_other_numbers(self) -> None:
+        law = {"X": ("normal", {"mu": "t", "sigma": 1})}
+        assert run(task("X^2", law, {"t": 2.0}, seed=1)).estimate != run(task("X^2", law, {"t": 2.0}, seed=2)).estimate
+
+
+class TestUndefined:
+    def test_a_function_undefined_on_the_support_gives_null_and_says_why(self) -> None:
+        result = run(task("log(X)", {"X": ("normal", {"mu": "theta", "sigma": 1})}, {"theta": 1.5}, exact=True))
+        assert result.estimate == (None,)
+        assert result.exact is None
+        assert "not finite or not real in" in result.warnings[0]
+
+    def test_no_closed_form_is_null_not_an_error(self) -> None:
+        result = run(task("X^2*theta", {"X": ("student_t", {"df": "theta"})}, {"theta": 5.0}, exact=True))
+        assert result.exact is None
+        assert result.estimate[0] is not None
+
+
+def error_of(problem: StochasticTask) -> NablaError:
+    with pytest.raises(NablaError) as caught:
+        run(problem)
+    return caught.value
+
+
+class TestErrors:
+    def test_pathwise_on_a_discrete_law_says_why_and_what_to_use(self) -> None:
+        error = error_of(task("X", {"X": ("poisson", {"lam": "theta"})}, {"theta": 1.0}, estimator="pathwise"))
+        assert isinstance(error, InvalidInput)
+        assert error.errors[0].loc == ("body", "random", "X")
+        assert "discrete" in error.detail
+        assert "use estimator 'score', or 'auto'" in error.detail
+
+    def test_pathwise_on_a_gamma_shape_says_why(self) -> None:
+        error = error_of(task("X", {"X": ("gamma", {"shape": "t", "scale": 1})}, {"t": 2.0}, estimator="pathwise"))
+        assert "its shape depends on the parameters" in error.detail
+
+    def test_an_integer_parameter_cannot_depend_on_theta(self) -> None:
+        error = error_of(task("X", {"X": ("binomial", {"n": "t", "p": 0.5})}, {"t": 3.0}))
+        assert error.errors[0].loc == ("body", "random", "X", "parameters", "n")
+        assert "is an integer and cannot depend on" in error.detail
+
+    def test_a_cycle_is_named(self) -> None:
+        random = {"X": ("normal", {"mu": "Y", "sigma": 1}), "Y": ("normal", {"mu": "X", "sigma": 1})}
+        error = error_of(task("X + t", random, {"t": 1.0}))
+        assert "X, Y depend on each other in a cycle" in error.detail
+
+    def test_an_unknown_family_lists_the_known_ones(self) -> None:
+        error = error_of(task("X", {"X": ("gaussian", {"mu": "t"})}, {"t": 1.0}))
+        assert error.errors[0].loc == ("body", "random", "X", "family")
+        assert "use one of normal, bernoulli" in error.detail
+
+    def test_an_unknown_name_in_a_law_is_located(self) -> None:
+        error = error_of(task("X", {"X": ("normal", {"mu": "thta", "sigma": 1})}, {"theta": 1.0}))
+        assert isinstance(error, UnknownName)
+        assert error.errors[0].loc == ("body", "random", "X", "parameters", "mu")
+        assert "'thta' is neither a random variable nor given a value in 'at'" in error.detail
+
+    def test_an_unknown_name_in_the_function_is_located(self) -> None:
+        error = error_of(task("X + y", {"X": ("normal", {"mu": "t", "sigma": 1})}, {"t": 1.0}))
+        assert error.errors[0].loc == ("body", "function")
+
+    def test_an_invalid_law_at_the_point_names_the_constraint(self) -> None:
+        error = error_of(task("X", {"X": ("normal", {"mu": 0, "sigma": "t"})}, {"t": -1.0}))
+        assert "is not a valid normal at the given point" in error.detail
+        assert "sigma > 0" in error.detail
+
+    def test_an_invalid_constant_parameter_is_refused_before_sampling(self) -> None:
+        error = error_of(task("X", {"X": ("bernoulli", {"p": 1.5})}, {"t": 1.0}))
+        assert error.errors[0].loc == ("body", "random", "X", "parameters", "p")
+
+    def test_both_rate_and_scale_is_refused(self) -> None:
+        error = error_of(task("X", {"X": ("exponential", {"rate": "t", "scale": 1})}, {"t": 1.0}))
+        assert "give exactly one of them" in error.detail
+
+    def test_a_name_both_random_and_given_is_refused(self) -> None:
+        error = error_of(task("X", {"X": ("normal", {"mu": 0, "sigma": 1})}, {"X": 1.0}))
+        assert "both a random variable and a value in 'at'" in error.detail
