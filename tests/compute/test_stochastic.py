@@ -75,6 +75,24 @@ PROBLEMS = [
         (-2 / THETA**2,),
         ("pathwise", "score"),
     ),
+    # E[X^2] = theta^2/3 for X ~ U(0, theta): 2 theta/3.
+    Problem(
+        "uniform",
+        "X^2",
+        {"X": ("uniform", {"a": 0, "b": "theta"})},
+        {"theta": THETA},
+        (2 * THETA / 3,),
+        ("pathwise",),  # the support moves with theta: the score estimator is refused (below)
+    ),
+    # E[X^2] = k(k+1) theta^2 for X ~ Gamma(shape k=3, scale theta): 24 theta.
+    Problem(
+        "gamma scale",
+        "X^2",
+        {"X": ("gamma", {"shape": 3, "scale": "theta"})},
+        {"theta": THETA},
+        (24 * THETA,),
+        ("pathwise", "score"),
+    ),
     # Two parameters: E[X^3] = a^3 + 3 a b^2 for X ~ N(a, b): (3a^2 + 3b^2, 6ab).
     Problem(
         "two parameters",
@@ -234,6 +252,11 @@ class TestErrors:
     def test_pathwise_on_a_gamma_shape_says_why(self) -> None:
         error = error_of(task("X", {"X": ("gamma", {"shape": "t", "scale": 1})}, {"t": 2.0}, estimator="pathwise"))
         assert "its shape depends on the parameters" in error.detail
+
+    def test_score_on_a_moving_support_says_why(self) -> None:
+        error = error_of(task("X", {"X": ("uniform", {"a": 0, "b": "t"})}, {"t": 2.0}, estimator="score"))
+        assert error.errors[0].loc == ("body", "random", "X")
+        assert "the support of its uniform law moves with b" in error.detail
 
     def test_an_integer_parameter_cannot_depend_on_theta(self) -> None:
         error = error_of(task("X", {"X": ("binomial", {"n": "t", "p": 0.5})}, {"t": 3.0}))

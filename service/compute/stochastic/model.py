@@ -79,6 +79,10 @@ REPARAMETERISATIONS: dict[str, Noise] = {
 }
 
 
+# Parameters that move the support: the score function is blind to them (its estimator would be biased).
+SUPPORT_PARAMETERS: dict[str, tuple[str, ...]] = {"uniform": ("a", "b")}
+
+
 @dataclass(frozen=True)
 class Variable:
     """A random variable of the model, with its law in canonical parameters (expressions in theta and parents)."""
@@ -240,12 +244,23 @@ def _check_integers(variable: Variable, params: Mapping[str, sp.Expr], wrt: set[
             )
 
 
+def _score_refusal(variable: Variable, moving: Sequence[str]) -> str:
+    return (
+        f"the score estimator does not apply to '{variable.name}': the support of its {variable.family.name} law "
+        f"moves with {', '.join(moving)}, which the score function cannot see (it would be biased); use estimator "
+        "'pathwise' or 'auto'"
+    )
+
+
 def _treat(variable: Variable, params: Mapping[str, sp.Expr], wrt: set[sp.Symbol], estimator: Estimator) -> Treatment:
     _check_integers(variable, params, wrt)
     if not any(p.free_symbols & wrt for p in params.values()):
         return "independent"
     noise = variable.reparameterisation
     reparameterisable = noise is not None and not any(params[p].free_symbols & wrt for p in noise.fixed)
+    moving = [p for p in SUPPORT_PARAMETERS.get(variable.family.name, ()) if params[p].free_symbols & wrt]
+    if estimator == "score" and moving:
+        raise located(InvalidInput, _score_refusal(variable, moving), _loc("random", variable.name))
     if estimator == "score" or (estimator == "auto" and not reparameterisable):
         return "score"
     if not reparameterisable:
