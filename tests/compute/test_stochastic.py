@@ -191,6 +191,22 @@ class TestTreatments:
         assert (by_scale.estimator, by_shape.estimator) == ("pathwise", "score")
 
 
+class TestJumps:
+    def test_auto_takes_the_score_through_a_step(self) -> None:
+        # E[heaviside(X - 1)] = Phi(theta - 1) for X ~ N(theta, 1): the derivative is the density phi(0) at theta = 1.
+        law = {"X": ("normal", {"mu": "theta", "sigma": 1})}
+        result = run(task("heaviside(X - 1)", law, {"theta": 1.0}, samples=200_000, seed=2))
+        assert result.estimator == "score"
+        assert result.low[0] is not None
+        assert result.high[0] is not None
+        assert result.low[0] <= 1 / np.sqrt(2 * np.pi) <= result.high[0]
+
+    def test_pathwise_through_a_sign_is_refused(self) -> None:
+        law = {"X": ("normal", {"mu": "theta", "sigma": 1})}
+        error = error_of(task("sign(X)", law, {"theta": 1.0}, estimator="pathwise"))
+        assert "jumps as it moves" in error.detail
+
+
 class TestHierarchical:
     def test_poisson_with_a_gamma_rate(self) -> None:
         # Y | X ~ Poisson(X), X ~ Gamma(2, theta): E[Y^2] = E[X + X^2] = 2 theta + 6 theta^2, derivative 2 + 12 theta.

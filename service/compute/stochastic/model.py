@@ -81,6 +81,8 @@ REPARAMETERISATIONS: dict[str, Noise] = {
 
 # Parameters that move the support: the score function is blind to them (its estimator would be biased).
 SUPPORT_PARAMETERS: dict[str, tuple[str, ...]] = {"uniform": ("a", "b")}
+# Functions that jump: no pathwise derivative through a variable inside them.
+DISCONTINUOUS: tuple[type, ...] = (sp.sign, sp.Heaviside, sp.DiracDelta)
 
 
 @dataclass(frozen=True)
@@ -219,9 +221,14 @@ def build_model(spec: ModelSpec) -> Model:
     return Model(function, variables, spec.wrt)
 
 
-def _pathwise_refusal(variable: Variable) -> str:
+def _pathwise_refusal(model: Model, variable: Variable) -> str:
     noise = variable.reparameterisation
-    if variable.family.discrete:
+    if _jumps_in(model, variable):
+        why = (
+            "the function or a law jumps as it moves (sign, heaviside), and differentiating through the sampler "
+            "would miss the jumps"
+        )
+    elif variable.family.discrete:
         why = f"its law ({variable.family.name}) is discrete, so its samples are not differentiable in the parameters"
     elif noise is None:
         why = f"Nabla has no differentiable sampler for the {variable.family.name} family"
@@ -252,19 +259,32 @@ def _score_refusal(variable: Variable, moving: Sequence[str]) -> str:
     )
 
 
-def _treat(variable: Variable, params: Mapping[str, sp.Expr], wrt: set[sp.Symbol], estimator: Estimator) -> Treatment:
+def _jumps_in(model: Model, variable: Variable) -> bool:
+    """Whether the function or a law jumps as ``variable`` moves (a step, a sign): differentiating through the
+    sampler would miss the jump's contribution (d/dθ E[heaviside(X - 1)] is a density, not 0)."""
+    exprs = [model.function, *(e for v in model.variables for e in v.params.values())]
+    return any(variable.symbol in jump.free_symbols for expr in exprs for jump in expr.atoms(*DISCONTINUOUS))
+
+
+def _treat(
+    model: Model, variable: Variable, params: Mapping[str, sp.Expr], wrt: set[sp.Symbol], estimator: Estimator
+) -> Treatment:
     _check_integers(variable, params, wrt)
     if not any(p.free_symbols & wrt for p in params.values()):
         return "independent"
     noise = variable.reparameterisation
-    reparameterisable = noise is not None and not any(params[p].free_symbols & wrt for p in noise.fixed)
+    reparameterisable = (
+        noise is not None
+        and not any(params[p].free_symbols & wrt for p in noise.fixed)
+        and not _jumps_in(model, variable)
+    )
     moving = [p for p in SUPPORT_PARAMETERS.get(variable.family.name, ()) if params[p].free_symbols & wrt]
     if estimator == "score" and moving:
         raise located(InvalidInput, _score_refusal(variable, moving), _loc("random", variable.name))
     if estimator == "score" or (estimator == "auto" and not reparameterisable):
         return "score"
     if not reparameterisable:
-        raise located(InvalidInput, _pathwise_refusal(variable), _loc("random", variable.name))
+        raise located(InvalidInput, _pathwise_refusal(model, variable), _loc("random", variable.name))
     return "pathwise"
 
 
@@ -276,7 +296,7 @@ def surrogate(model: Model, estimator: Estimator, budget: NodeBudget) -> Surroga
     log_density: sp.Expr = sp.S.Zero
     for variable in model.variables:
         params = {name: expr.xreplace(substitutions) for name, expr in variable.params.items()}
-        treatment = _treat(variable, params, wrt, estimator)
+        treatment = _treat(model, variable, params, wrt, estimator)
         treatments[variable.name] = treatment
         noise = variable.reparameterisation
         if treatment == "pathwise" and noise is not None:
