@@ -14,6 +14,7 @@ import pytest
 from service.compute.errors import InvalidInput, NablaError, UnknownName
 from service.compute.limits import DEFAULT_LIMITS
 from service.compute.stochastic import ModelSpec, RandomSpec, StochasticTask, run
+from service.compute.stochastic.derivative import Estimates, _disagreements
 
 
 def task(
@@ -154,6 +155,13 @@ def test_the_closed_form_is_found_and_exact(problem: Problem) -> None:
     assert result.exact == pytest.approx(problem.truth, rel=1e-12, abs=1e-14)
     assert result.expectation is not None
     assert result.exact_derivatives is not None
+    assert result.warnings == ()  # the closed form and the estimate agree within a few standard errors
+
+
+def test_a_closed_form_far_from_the_estimate_is_flagged() -> None:
+    flagged = _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.001,), (1.5,))
+    assert "500 standard errors from the Monte Carlo estimate" in flagged[0]
+    assert _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.1,), (1.1,)) == ()
 
 
 class TestTreatments:

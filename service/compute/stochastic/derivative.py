@@ -108,6 +108,22 @@ def _warnings(wrt: tuple[str, ...], estimates: Estimates, samples: int) -> tuple
     )
 
 
+_DISAGREEMENT = 6.0  # standard errors: a gap this wide is a bug somewhere (or a law SymPy reads differently)
+
+
+def _disagreements(
+    wrt: tuple[str, ...], estimates: Estimates, se: Numbers, exact: tuple[float, ...] | None
+) -> tuple[str, ...]:
+    if exact is None:
+        return ()
+    return tuple(
+        f"the closed form gives {value:.12g} for the derivative by {name}, {abs(value - mean) / error:.0f} standard "
+        "errors from the Monte Carlo estimate: one of them is wrong; please report this model"
+        for name, value, mean, error in zip(wrt, exact, estimates.mean, se, strict=True)
+        if error is not None and abs(value - mean) > _DISAGREEMENT * error + 1e-12 * max(1.0, abs(value))
+    )
+
+
 def _exact(task: StochasticTask, at: Mapping[str, float]) -> tuple[ClosedForm | None, tuple[float, ...] | None]:
     signs = tuple((name, float(np.sign(value))) for name, value in task.at)
     form = _closed_form(task.model, signs, task.exact_timeout)
@@ -141,5 +157,8 @@ def run(task: StochasticTask) -> StochasticResult:
         exact=values,
         expectation=printed[0] if printed else None,
         exact_derivatives=printed[1:] if printed else None,
-        warnings=_warnings(task.model.wrt, estimates, task.samples),
+        warnings=(
+            *_warnings(task.model.wrt, estimates, task.samples),
+            *_disagreements(task.model.wrt, estimates, se, values),
+        ),
     )
