@@ -92,6 +92,10 @@ class Family:
     _frozen: Freezer = field(repr=False)
     alternatives: tuple[Alternative, ...] = ()
     relations: tuple[Relation, ...] = ()
+    observation: Parameter = Parameter("x", "any real number", "One observation.")
+    irregular: str | None = None
+    """Why the family is not a regular model (its support moves with the parameters), or None: for an irregular
+    family the log density's derivatives in the parameters are not the score (the boundary terms are missing)."""
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.parameters if p.name == name)
@@ -277,6 +281,13 @@ def _binomial_draws(rng: np.random.Generator, p: Mapping[str, Numbers], size: in
     return rng.binomial(np.asarray(p["n"]).astype(np.int64), p["p"], size)
 
 
+def _counts(constraint: str, low: float, high: float = math.inf) -> Parameter:
+    return Parameter(
+        "x", constraint, "One observation.", integer=True, low=low, high=high, closed_low=True, closed_high=True
+    )
+
+
+_POSITIVE = Parameter("x", "x > 0", "One observation (the log density needs x > 0).", low=0.0)
 _SCALE_TEXT = "exactly one of rate and scale, scale = 1/rate"
 _FAMILIES = (
     Family(
@@ -291,6 +302,7 @@ _FAMILIES = (
         (_probability("p", "Probability of a success (the value 1)."),),
         ("p",), "{0, 1}", "P(X = 1) = p and P(X = 0) = 1 - p.",
         _bernoulli, _bernoulli_draws, lambda p: stats.bernoulli(p["p"]),
+        observation=_counts("x is 0 or 1", 0.0, high=1.0),
     ),
     Family(
         "binomial", "Binomial", True,
@@ -301,12 +313,14 @@ _FAMILIES = (
         ),
         ("n", "p"), "{0, 1, ..., n}", "The number of successes in n trials.",
         _binomial, _binomial_draws, lambda p: stats.binom(int(p["n"]), p["p"]),
+        observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
         "poisson", "Poisson", True,
         (_positive("lam", "Rate: the mean number of events per interval."),),
         ("lam",), "{0, 1, 2, ...}", "lam is both the mean and the variance.",
         _poisson, lambda rng, p, n: rng.poisson(p["lam"], n), lambda p: stats.poisson(p["lam"]),
+        observation=_counts("x an integer >= 0", 0.0),
     ),
     Family(
         "uniform", "Continuous uniform", False,
@@ -315,6 +329,7 @@ _FAMILIES = (
         _uniform, lambda rng, p, n: rng.uniform(p["a"], p["b"], n),
         lambda p: stats.uniform(loc=p["a"], scale=p["b"] - p["a"]),
         relations=(Relation(("a", "b"), "a < b", lambda a, b: np.asarray(a) < np.asarray(b)),),
+        irregular="the support [a, b] moves with a and b, so the likelihood is not differentiable at its maximum",
     ),
     Family(
         "geometric", "Geometric", True,
@@ -322,6 +337,7 @@ _FAMILIES = (
         ("p",), "{1, 2, 3, ...}",
         "Counts trials up to and including the first success (support 1, 2, ...; mean 1/p), not failures before it.",
         _geometric, lambda rng, p, n: rng.geometric(p["p"], n), lambda p: stats.geom(p["p"]),
+        observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(
         "student_t", "Student's t", False,
@@ -334,6 +350,7 @@ _FAMILIES = (
         (_positive("df", "Degrees of freedom (need not be an integer)."),),
         ("df",), "[0, inf)", "The sum of df squared standard normals (for integer df).",
         _chi2, lambda rng, p, n: rng.chisquare(p["df"], n), lambda p: stats.chi2(p["df"]),
+        observation=_POSITIVE,
     ),
     Family(
         "exponential", "Exponential", False,
@@ -342,12 +359,14 @@ _FAMILIES = (
         ("scale",), "[0, inf)", f"Takes {_SCALE_TEXT}.",
         _exponential, lambda rng, p, n: rng.exponential(p["scale"], n), lambda p: stats.expon(scale=p["scale"]),
         alternatives=(Alternative("rate", "scale", _reciprocal),),
+        observation=Parameter("x", "x >= 0", "One observation.", low=0.0, closed_low=True),
     ),
     Family(
         "f", "F (Fisher-Snedecor)", False,
         (_positive("dfn", "Numerator degrees of freedom."), _positive("dfd", "Denominator degrees of freedom.")),
         ("dfn", "dfd"), "[0, inf)", "The ratio of two chi-squared variables, each divided by its df.",
         _f, lambda rng, p, n: rng.f(p["dfn"], p["dfd"], n), lambda p: stats.f(p["dfn"], p["dfd"]),
+        observation=_POSITIVE,
     ),
     Family(
         "gamma", "Gamma", False,
@@ -357,12 +376,14 @@ _FAMILIES = (
         _gamma, lambda rng, p, n: rng.gamma(p["shape"], p["scale"], n),
         lambda p: stats.gamma(p["shape"], scale=p["scale"]),
         alternatives=(Alternative("rate", "scale", _reciprocal),),
+        observation=_POSITIVE,
     ),
     Family(
         "beta", "Beta", False,
         (_positive("alpha", "First shape parameter."), _positive("beta", "Second shape parameter.")),
         ("alpha", "beta"), "[0, 1]", "Density proportional to x^(alpha-1) (1-x)^(beta-1).",
         _beta, lambda rng, p, n: rng.beta(p["alpha"], p["beta"], n), lambda p: stats.beta(p["alpha"], p["beta"]),
+        observation=Parameter("x", "0 < x < 1", "One observation.", low=0.0, high=1.0),
     ),
 )  # fmt: skip
 

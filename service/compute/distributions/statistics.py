@@ -1,0 +1,221 @@
+"""Summary statistics, densities, distribution functions and quantiles of one distribution, by SciPy.
+
+Every number is finite or null: a null statistic has its reason in ``undefined`` (and is listed in ``infinite`` when
+it is +infinity); a null value at a point or probability has a ``ValueWarning``. ``prepare`` is the one way from the
+client's family name and parameters to a checked, canonical ``Law``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from service.compute.distributions.families import FAMILIES, Family, Frozen
+from service.compute.distributions.special import INFINITE, MODES, Verdict, verdict
+from service.compute.errors import InvalidInput, TooLarge, located
+
+SUMMARY = ("mean", "variance", "std", "skewness", "excess_kurtosis", "entropy", "median", "mode")
+
+
+@dataclass(frozen=True)
+class Law:
+    """A family at checked parameters: as the client gave them, and canonical."""
+
+    family: Family
+    given: dict[str, float]
+    canonical: dict[str, float]
+
+    def frozen(self) -> Frozen:
+        return self.family.frozen(self.canonical)
+
+
+def prepare(family: str, given: Mapping[str, float]) -> Law:
+    """The family ``family`` at the client's parameters: names resolved, constraints checked."""
+    if family not in FAMILIES:
+        known = ", ".join(FAMILIES)
+        raise located(InvalidInput, f"there is no family '{family}'; the families are {known}", ("family",))
+    chosen = FAMILIES[family]
+    canonical = chosen.resolve(given)
+    chosen.check(given)
+    return Law(chosen, {k: float(v) for k, v in given.items()}, {k: float(v) for k, v in canonical.items()})
+
+
+def bounded(values: Sequence[float] | None, name: str, limit: int) -> np.ndarray | None:
+    """``values`` as a float array, refused with 413 above ``limit`` entries."""
+    if values is None:
+        return None
+    if len(values) > limit:
+        message = f"'{name}' has {len(values)} values, more than the limit of {limit} (NABLA_MAX_DISTRIBUTION_VALUES)"
+        raise located(TooLarge, message, (name,))
+    return np.asarray(values, dtype=float)
+
+
+@dataclass(frozen=True)
+class Support:
+    lower: float | None
+    upper: float | None
+    description: str
+
+
+@dataclass(frozen=True)
+class ValueWarning:
+    """Why one value at a point or probability is null."""
+
+    field: str
+    index: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Everything ``describe`` computes; absent parts are None."""
+
+    summary: dict[str, float | None]
+    undefined: dict[str, str]
+    infinite: list[str]
+    support: Support
+    at_x: dict[str, list[float | None]] | None = None
+    quantiles: list[float | None] | None = None
+    warnings: list[ValueWarning] = field(default_factory=list)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """SciPy's and NumPy's warnings off: every non-finite result is explained by the caller instead."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if np.isfinite(number) else None
+
+
+def _support(law: Law) -> Support:
+    low, high = law.frozen().support()
+    return Support(_finite(low), _finite(high), law.family.support)
+
+
+def _scipy_summary(law: Law) -> dict[str, float]:
+    rv = law.frozen()
+    mean, variance, skewness, kurtosis = rv.stats(moments="mvsk")
+    return {
+        "mean": float(mean),
+        "variance": float(variance),
+        "std": float(np.sqrt(variance)),
+        "skewness": float(skewness),
+        "excess_kurtosis": float(kurtosis),
+        "entropy": entropy(law),
+        "median": float(rv.median()),
+    }
+
+
+_WIDE = 1e8  # binomial variance above which the entropy is 1/2 log(2 pi e var), within 1e-9 relative
+
+
+def entropy(law: Law) -> float:
+    """The entropy; for a binomial, summed over +-12 standard deviations (SciPy sums over all n + 1 outcomes, which
+    for n = 10^12 would need terabytes) or, when even that window is wide, its normal limit."""
+    if law.family.name != "binomial":
+        return float(law.frozen().entropy())
+    n, p = law.canonical["n"], law.canonical["p"]
+    variance = n * p * (1 - p)
+    if variance > _WIDE:
+        return 0.5 * math.log(2 * math.pi * math.e * variance)
+    spread = 12 * math.sqrt(variance) + 12
+    k = np.arange(max(0.0, math.floor(n * p - spread)), min(n, math.ceil(n * p + spread)) + 1)
+    return float(np.sum(special.entr(law.frozen().pmf(k))))
+
+
+def _overflow(name: str, value: float) -> str:
+    if np.isinf(value):
+        return f"the {name.replace('_', ' ')} is beyond the double-precision range at these parameters"
+    return f"the {name.replace('_', ' ')} could not be computed at these parameters"
+
+
+def summarise(law: Law) -> tuple[dict[str, float | None], dict[str, str], list[str]]:
+    """The summary statistics, the reasons for the null ones, and which of those are +infinity."""
+    with quiet():
+        numbers = _scipy_summary(law)
+    mode = MODES[law.family.name](law.canonical)
+    values: dict[str, float | None] = {}
+    undefined: dict[str, str] = {}
+    infinite: list[str] = []
+    for name in SUMMARY:
+        found = mode if name == "mode" else verdict(law.family.name, name, law.canonical) or numbers[name]
+        if isinstance(found, Verdict):
+            values[name], undefined[name] = None, found.reason
+            infinite += [name] if found.kind == INFINITE else []
+        else:
+            values[name] = _finite(found)
+            if values[name] is None:
+                undefined[name] = _overflow(name, float(found))
+    return values, undefined, infinite
+
+
+def _density_names(law: Law) -> tuple[str, str]:
+    return ("pmf", "log_pmf") if law.family.discrete else ("pdf", "log_pdf")
+
+
+def at_points(law: Law, x: np.ndarray) -> tuple[dict[str, list[float | None]], list[ValueWarning]]:
+    """pdf or pmf, its logarithm, cdf and sf at every ``x``."""
+    rv = law.frozen()
+    density, log_density = _density_names(law)
+    with quiet():
+        columns = {
+            density: rv.pmf(x) if law.family.discrete else rv.pdf(x),
+            log_density: rv.logpmf(x) if law.family.discrete else rv.logpdf(x),
+            "cdf": rv.cdf(x),
+            "sf": rv.sf(x),
+        }
+    problems = [
+        ValueWarning(name, int(i), _point_reason(name, float(x[i]), float(column[i])))
+        for name, column in columns.items()
+        for i in np.flatnonzero(~np.isfinite(column))
+    ]
+    return {name: _listed(column) for name, column in columns.items()}, problems
+
+
+def _point_reason(name: str, x: float, value: float) -> str:
+    if value == -np.inf:
+        return f"{name} is -infinity at x = {x:g}: the {'mass' if name == 'log_pmf' else 'density'} there is 0"
+    if value == np.inf:
+        return f"{name} is +infinity at x = {x:g}: the density is unbounded there"
+    return f"{name} could not be computed at x = {x:g}"
+
+
+def _listed(column: np.ndarray) -> list[float | None]:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(column, dtype=float)]
+
+
+def quantiles(law: Law, q: np.ndarray) -> tuple[list[float | None], list[ValueWarning]]:
+    """The smallest x with cdf(x) >= q for every probability ``q``; q = 0 gives the lower end of the support."""
+    bad = np.flatnonzero(~((q >= 0) & (q <= 1)))
+    if bad.size:
+        i = int(bad[0])
+        message = f"q[{i}] = {q[i]:g} is not a probability: every q must be in [0, 1]"
+        raise located(InvalidInput, message, ("q", i))
+    rv = law.frozen()
+    with quiet():
+        values = np.where(q == 0, rv.support()[0], rv.ppf(q))
+    problems = [
+        ValueWarning("quantiles", int(i), f"the {q[i]:g}-quantile is {'-' if values[i] < 0 else '+'}infinity")
+        for i in np.flatnonzero(~np.isfinite(values))
+    ]
+    return _listed(values), problems
+
+
+def describe(law: Law, x: np.ndarray | None = None, q: np.ndarray | None = None) -> Statistics:
+    """The summary of ``law``, with values at ``x`` and quantiles at ``q`` when given."""
+    summary, undefined, infinite = summarise(law)
+    at_x, x_problems = at_points(law, x) if x is not None else (None, [])
+    quantile, q_problems = quantiles(law, q) if q is not None else (None, [])
+    return Statistics(summary, undefined, infinite, _support(law), at_x, quantile, [*x_problems, *q_problems])
