@@ -23,7 +23,7 @@ MANIFESTS = ROOT / "deploy" / "kubernetes"
 FILES = sorted(path.name for path in MANIFESTS.glob("*.yaml") if path.name != "kustomization.yaml")
 # 1.30: the oldest release whose kubelet runs the preStop `sleep` action by default; and the newest schemas shipped.
 VERSIONS = ("1.30", kubernetes_validate.latest_version())
-WEB_PROCESS_MIB = 1024  # measured: ~200 MiB after warm-up, ~570 MiB at peak answering a 1e6-point Hessian batch
+WEB_PROCESS_MIB = 1024  # measured: ~190 MiB after start-up, ~630 MiB at peak answering a 1e6-point Hessian batch
 SHUTDOWN_MARGIN_SECONDS = 10  # after the compute deadline: a worker round trip, a large batch's encoding
 Manifest = dict[str, Any]
 
