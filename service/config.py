@@ -1,12 +1,15 @@
-"""Service settings: every limit and knob, read from ``NABLA_*`` environment variables.
+"""Service settings: every limit and knob, read from ``NABLA_*`` environment variables; how ``python -m service``
+runs uvicorn, from ``UVICORN_*`` ones.
 
-``get_settings()`` is cached; tests build their own ``Settings(...)`` and pass it to ``create_app``.
+``get_settings()`` is cached; tests build their own ``Settings(...)`` and pass it to ``create_app``. The README's
+settings table lists every field of both classes (a test checks it).
 """
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +48,17 @@ class Settings(BaseSettings):
     max_exact_strings: int = Field(1_000, ge=0, description="Different exact strings in one request.")
     worker_memory_mb: int = Field(2_048, ge=256, description="Address-space limit of a worker, MiB.")
     workers: int = Field(default_factory=_default_workers, ge=1, description="Symbolic worker processes.")
+    max_queue: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Symbolic tasks that may wait for a busy worker; one more gets a fast 503 with Retry-After. "
+            "Default: 4 per worker."
+        ),
+    )
+    retry_after: int = Field(
+        1, ge=1, description="Seconds a 503 asks the client to wait (Retry-After): at capacity, worker died, not ready."
+    )
 
     # Numeric work (in the web process).
     max_points: int = Field(2_000_000, ge=1, description="Points in one batch.")
@@ -59,6 +73,18 @@ class Settings(BaseSettings):
     # Stochastic derivatives (drawn and averaged in the workers, within compute_timeout and worker_memory_mb).
     max_samples: int = Field(2_000_000, ge=10, description="Monte Carlo draws in one stochastic-derivative request.")
 
+    # Operations.
+    gzip_min_bytes: int = Field(
+        1_024, ge=0, description="Responses at least this large are gzipped for clients that accept gzip."
+    )
+    gzip_level: int = Field(
+        1, ge=1, le=9, description="gzip level: 1 packs a 6 MB batch response to 49% in 0.15 s, 9 to 46% in 1.3 s."
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Level of the service's and uvicorn's logs."
+    )
+    log_format: Literal["json", "plain"] = Field("json", description="One JSON object per log line, or plain text.")
+
     def limits(self) -> Limits:
         """The parser's static limits, as the compute layer takes them."""
         return Limits(
@@ -69,6 +95,26 @@ class Settings(BaseSettings):
             max_literal_exponent=self.max_literal_exponent,
             max_power_bits=self.max_power_bits,
         )
+
+
+class ServerSettings(BaseSettings):
+    """How ``python -m service`` runs uvicorn. Each field maps to ``UVICORN_<FIELD>``, the variables uvicorn's own
+    command line reads too."""
+
+    model_config = SettingsConfigDict(env_prefix="UVICORN_", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 in a container).")
+    port: int = Field(8000, ge=0, le=65_535, description="TCP port.")
+    workers: int = Field(1, ge=1, description="Web processes, each with its own NABLA_WORKERS symbolic workers.")
+    timeout_keep_alive: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open after a response."
+    )
+    timeout_graceful_shutdown: int = Field(
+        20, ge=1, description="Seconds in-flight requests may take to finish after SIGTERM before they are cancelled."
+    )
+    limit_concurrency: int | None = Field(
+        None, ge=1, description="Connections plus tasks above which uvicorn answers 503 at once (default: no limit)."
+    )
 
 
 @lru_cache

@@ -2,7 +2,8 @@
 
 ``add_exception_handlers(app)`` renders: ``NablaError`` with its own status and type; request validation errors as
 422 (400 for a body that is not JSON); HTTP errors (404, 405, 413 body too large) with their status; anything else
-as a logged, plain 500 that reveals nothing of the internals.
+as a logged, plain 500 that reveals nothing of the internals. Every problem carries the ``request_id`` the response
+returns in its ``X-Request-ID`` header.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from service.compute.errors import ERROR_CLASSES, NablaError, count
+from service.observability.logs import request_id
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("nabla.errors")
@@ -37,7 +39,8 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """An RFC 9457 problem response; ``instance`` is the request's path."""
+    """An RFC 9457 problem response; ``instance`` is the request's path; ``request_id`` names the request (in the
+    logs too)."""
     body = {
         "type": problem_type(slug),
         "title": title,
@@ -45,6 +48,7 @@ def problem(
         "detail": detail,
         "instance": instance,
         "errors": errors or [],
+        "request_id": request_id(),
     }
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
 

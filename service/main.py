@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import GZipMiddleware
 
 from service import __version__
 from service.api import calculus, distributions, health, stochastic
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
-from service.middleware import BodyLimit, Unhandled
+from service.middleware import AccessLog, BodyLimit, Unhandled
+from service.observability.logs import REQUEST_ID_HEADER, valid_request_id
+from service.observability.metrics import instrument
 from service.openapi import customise_openapi
 from service.runtime.calculus import Calculus
 from service.runtime.workers import WorkerPool
@@ -24,12 +28,19 @@ an `application/problem+json` document that says what is wrong and where."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """A Nabla application with its own settings, worker pool and cache (started by the lifespan)."""
+    """A Nabla application with its own settings, worker pool, cache and metrics registry (the pool and the cache
+    are started by the lifespan; the pool is closed after the server has drained its requests)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = WorkerPool(settings.workers, settings.compute_timeout, settings.worker_memory_mb)
+        pool = WorkerPool(
+            settings.workers,
+            settings.compute_timeout,
+            settings.worker_memory_mb,
+            max_queue=settings.max_queue,
+            retry_after=settings.retry_after,
+        )
         app.state.pool = pool
         app.state.calculus = Calculus(settings, pool)
         try:
@@ -52,6 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Outermost last: request id, access log, metrics, then gzip (large bodies are compressed in a thread).
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=settings.gzip_level)
+    app.state.metrics = instrument(app)
+    app.add_middleware(AccessLog)
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id)
     add_exception_handlers(app)
     customise_openapi(app)
     return app

@@ -1,4 +1,5 @@
-"""ASGI middleware of the service: the request-body limit, answered as problem+json.
+"""ASGI middleware of the service: the request-body limit and the last-resort 500, answered as problem+json; the
+access log.
 
 Starlette's own body limit answers 413 in plain text before any exception handler can speak; this one counts the
 declared Content-Length and the bytes actually received, and answers an RFC 9457 problem either way.
@@ -7,12 +8,15 @@ declared Content-Length and the bytes actually received, and answers an RFC 9457
 from __future__ import annotations
 
 import logging
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem
+from service.observability.logs import request_id
 
 log = logging.getLogger("nabla.errors")
+access_log = logging.getLogger("nabla.access")
 
 
 class _TooLarge(Exception):
@@ -20,14 +24,19 @@ class _TooLarge(Exception):
 
 
 class _Tracked:
-    """A ``send`` that remembers whether the response has started."""
+    """A ``send`` that remembers whether the response has started, and its status."""
 
     def __init__(self, send: Send) -> None:
         self.send = send
-        self.started = False
+        self.status: int | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.status is not None
 
     async def __call__(self, message: Message) -> None:
-        self.started = self.started or message["type"] == "http.response.start"
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
         await self.send(message)
 
 
@@ -114,3 +123,36 @@ class BodyLimit:
         errors = [{"loc": ["body"], "msg": detail, "type": "too_large"}]
         response = problem(413, "too_large", "Request too large", detail, scope.get("path", ""), errors)
         await response(scope, receive, send)
+
+
+class AccessLog:
+    """One ``nabla.access`` record per HTTP request, once it is answered: method, path, status, duration in ms,
+    client and request id (a warning for a 5xx other than the 503s of a busy or starting service)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tracked = _Tracked(send)
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, tracked)
+        finally:
+            _log_access(scope, tracked.status, (time.perf_counter() - start) * 1000)
+
+
+def _log_access(scope: Scope, status: int | None, duration_ms: float) -> None:
+    client = scope.get("client")
+    fields = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": round(duration_ms, 3),
+        "client": f"{client[0]}:{client[1]}" if client else None,
+        "request_id": request_id(),
+    }
+    level = logging.WARNING if status is None or (status >= 500 and status != 503) else logging.INFO
+    access_log.log(level, "%s %s %s %.1f ms", fields["method"], fields["path"], status, duration_ms, extra=fields)

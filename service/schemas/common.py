@@ -217,3 +217,8 @@ class Problem(BaseModel):
     detail: str = Field(examples=["expected an operand after '**' at position 3"])
     instance: str | None = Field(None, examples=["/v1/derivative"])
     errors: list[ErrorLocation] = Field(default_factory=list)
+    request_id: str | None = Field(
+        None,
+        description="The request's id: the X-Request-ID response header, and the request_id of its log records.",
+        examples=["4c5e0a9f3b2d4e7a8f1c6b0d9e2a7f31"],
+    )

@@ -14,7 +14,7 @@ from tests.conftest import http_client, started
 
 pytestmark = pytest.mark.anyio
 
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors"}
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "errors", "request_id"}
 CONTRACT_FUNCTIONS = (
     "sin cos tan sec csc cot asin acos atan atan2 sinh cosh tanh asinh acosh atanh exp log ln log2 log10 sqrt cbrt "
     "abs sign erf erfc gamma loggamma sigmoid softplus min max"
@@ -32,6 +32,7 @@ def problem(response: httpx.Response, status: int, slug: str, title: str, detail
     assert body["status"] == status
     assert body["detail"] == detail
     assert body["instance"] == response.request.url.path
+    assert body["request_id"] == response.headers["x-request-id"]
     assert isinstance(body["errors"], list)
     return body
 

@@ -1,0 +1,111 @@
+"""Prometheus metrics of one app, served at ``GET /metrics``.
+
+- HTTP: ``http_requests_total`` and the ``http_request_duration_seconds`` histogram by route template, method and
+  status (prometheus-fastapi-instrumentator), and ``http_requests_inprogress``.
+- Runtime: compiled-function cache hits and misses, worker timeouts, crashes and pool restarts, admission rejections,
+  busy workers and queue depth. A collector reads them live from the counters the worker pool and the cache already
+  keep, so nothing is counted twice.
+- Process: CPU, memory and file descriptors of the web process.
+
+Each app has its own ``CollectorRegistry``: tests build many apps in one process. The figures are those of one
+process; under ``UVICORN_WORKERS=N`` a scrape sees whichever process answers it (see the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as http_metrics
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.runtime.cache import LRUCache
+from service.runtime.workers import WorkerPool
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def instrument(app: FastAPI) -> CollectorRegistry:
+    """Add the HTTP middlewares of the metrics to ``app`` and return its registry."""
+    registry = CollectorRegistry()
+    instrumentator = Instrumentator(should_group_status_codes=False, registry=registry)
+    instrumentator.add(
+        http_metrics.requests(registry=registry),
+        http_metrics.latency(buckets=LATENCY_BUCKETS, registry=registry),
+    )
+    instrumentator.instrument(app)
+    # The instrumentator's own in-progress gauge ignores a custom registry (its issue #317): one of ours instead.
+    in_progress = Gauge("http_requests_inprogress", "HTTP requests being served.", registry=registry)
+    app.add_middleware(InFlight, gauge=in_progress)
+    registry.register(RuntimeCollector(app.state))
+    ProcessCollector(registry=registry)
+    return registry
+
+
+class InFlight:
+    """Counts the HTTP requests being served in ``gauge``."""
+
+    def __init__(self, app: ASGIApp, gauge: Gauge) -> None:
+        self.app = app
+        self.gauge = gauge
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with self.gauge.track_inprogress():
+            await self.app(scope, receive, send)
+
+
+class RuntimeCollector(Collector):
+    """The worker pool's and the compiled-function cache's own counters, read when Prometheus scrapes. Nothing is
+    reported before the lifespan has started them."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        pool = getattr(self.state, "pool", None)
+        if isinstance(pool, WorkerPool):
+            yield from _pool_metrics(pool)
+        calculus = getattr(self.state, "calculus", None)
+        if calculus is not None:
+            yield from _cache_metrics(calculus.cache)
+
+
+def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, documentation, value=value)
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _pool_metrics(pool: WorkerPool) -> Iterator[Metric]:
+    yield _counter(
+        "nabla_worker_timeouts", "Symbolic tasks stopped at their deadline (422 too_complex).", pool.timeouts
+    )
+    yield _counter("nabla_worker_crashes", "Worker processes that died during a task (503).", pool.crashes)
+    yield _counter("nabla_worker_pool_restarts", "Times the worker pool was replaced after a kill.", pool.replacements)
+    yield _counter(
+        "nabla_admission_rejections",
+        "Symbolic tasks refused at once because the queue was full (503).",
+        pool.rejections,
+    )
+    yield _gauge("nabla_workers", "Symbolic worker processes (NABLA_WORKERS).", pool.size)
+    yield _gauge("nabla_workers_busy", "Workers running a task.", pool.busy)
+    yield _gauge("nabla_queue_depth", "Admitted symbolic tasks waiting for a worker.", pool.queued)
+    yield _gauge("nabla_admission_capacity", "Symbolic tasks that may run or wait at once.", pool.capacity)
+    yield _gauge("nabla_ready", "1 when the workers are warm and the process is not shutting down.", int(pool.ready))
+
+
+def _cache_metrics(cache: LRUCache[Any]) -> Iterator[Metric]:
+    yield _counter("nabla_compiled_cache_hits", "Requests served from the compiled-function cache.", cache.hits)
+    yield _counter("nabla_compiled_cache_misses", "Requests that needed a worker and a compilation.", cache.misses)
+    yield _gauge("nabla_compiled_cache_entries", "Compiled functions held (NABLA_CACHE_SIZE at most).", len(cache))

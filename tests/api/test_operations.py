@@ -1,0 +1,229 @@
+"""Operations: readiness, Prometheus metrics, request ids, access logs, admission control over HTTP, gzip."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+
+from service.config import Settings
+from service.main import create_app
+from service.runtime.workers import WorkerPool
+from tests.conftest import http_client, started
+
+pytestmark = pytest.mark.anyio
+
+PROBLEM = "application/problem+json"
+SLOW = {"function": "gamma(x)", "order": 200, "at": ["1/3"]}  # runs past any deadline below
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus text document, by name and sorted labels."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    return samples(response.text)
+
+
+def unavailable(response: httpx.Response, detail: str, retry_after: str = "1") -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["retry-after"] == retry_after
+    body = response.json()
+    assert body["type"] == "/problems/service_unavailable"
+    assert body["detail"] == detail
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def until_in_flight(pool: WorkerPool, count: int) -> None:
+    async with asyncio.timeout(60):
+        while pool.in_flight < count:
+            await asyncio.sleep(0.01)
+
+
+class TestReadiness:
+    async def test_ready_when_the_workers_are_warm(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/readyz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ready"}
+        assert (await client.head("/readyz")).status_code == 200
+
+    async def test_not_ready_before_the_workers_start(self) -> None:
+        async with http_client(create_app(Settings(workers=1, retry_after=2))) as client:
+            unavailable(await client.get("/readyz"), "not ready: the process is starting its workers", "2")
+            assert (await client.head("/readyz")).status_code == 503
+            assert (await client.get("/healthz")).status_code == 200  # liveness is another question
+
+    async def test_not_ready_once_shutting_down(self) -> None:
+        async with started(Settings(workers=1)) as app:
+            pass
+        async with http_client(app) as client:
+            unavailable(await client.get("/readyz"), "not ready: the process is shutting down")
+
+
+class TestMetrics:
+    async def test_prometheus_text_with_requests_by_route_and_status(self, client: httpx.AsyncClient) -> None:
+        await client.post("/v1/gradient", json={"function": "x*y", "at": [1, 2]})
+        await client.post("/v1/gradient", json={"function": "x*"})
+        response = await client.get("/metrics")
+        assert response.headers["content-type"].startswith("text/plain; version=")
+        found = samples(response.text)
+        ok = (("handler", "/v1/gradient"), ("method", "POST"), ("status", "200"))
+        invalid = (("handler", "/v1/gradient"), ("method", "POST"), ("status", "422"))
+        assert found["http_requests_total", ok] >= 1
+        assert found["http_requests_total", invalid] >= 1
+        assert found["http_request_duration_seconds_count", ok] >= 1
+        assert found["http_requests_inprogress", ()] >= 1  # this scrape
+        assert found["nabla_workers", ()] == 2
+        assert found["nabla_ready", ()] == 1
+
+    async def test_cache_hits_and_misses_are_the_caches_own_counts(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        body = {"function": "x^3 + y", "at": [2, 0]}
+        before = await scrape(client)
+        await client.post("/v1/gradient", json=body)
+        await client.post("/v1/gradient", json=body)
+        after = await scrape(client)
+        cache = app.state.calculus.cache
+        assert after["nabla_compiled_cache_hits_total", ()] == cache.hits
+        assert after["nabla_compiled_cache_misses_total", ()] == cache.misses
+        assert after["nabla_compiled_cache_hits_total", ()] - before["nabla_compiled_cache_hits_total", ()] == 1
+        assert after["nabla_compiled_cache_misses_total", ()] - before["nabla_compiled_cache_misses_total", ()] == 1
+
+    async def test_documented_in_openapi_as_text(self, client: httpx.AsyncClient) -> None:
+        operation = (await client.get("/openapi.json")).json()["paths"]["/metrics"]["get"]
+        assert "text/plain" in operation["responses"]["200"]["content"]
+
+    async def test_each_app_has_its_own_registry(self) -> None:
+        first, second = create_app(Settings(workers=1)), create_app(Settings(workers=1))
+        assert first.state.metrics is not second.state.metrics
+
+
+class TestRequestIds:
+    async def test_a_valid_id_is_kept_and_returned(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json={"function": "x"}, headers={"X-Request-ID": "client-7.a:b_c"})
+        assert response.headers["x-request-id"] == "client-7.a:b_c"
+
+    @pytest.mark.parametrize("given", ["a" * 129, "has space", "semi;colon", "ünïcode".encode(), "-leading-dash"])
+    async def test_an_unsafe_id_is_replaced(self, client: httpx.AsyncClient, given: str | bytes) -> None:
+        response = await client.post("/v1/gradient", json={"function": "x^"}, headers={"X-Request-ID": given})
+        assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+
+    async def test_an_id_is_generated_when_none_is_given(self, client: httpx.AsyncClient) -> None:
+        first, second = await client.get("/healthz"), await client.get("/healthz")
+        assert re.fullmatch(r"[0-9a-f]{32}", first.headers["x-request-id"])
+        assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+    @pytest.mark.parametrize(
+        ("method", "path", "content", "status"),
+        [
+            ("GET", "/nowhere", None, 404),
+            ("GET", "/v1/gradient", None, 405),
+            ("POST", "/v1/gradient", b"{", 400),
+            ("POST", "/v1/gradient", b'{"function": 1}', 422),
+            ("POST", "/v1/gradient", b"[" * 70_000, 413),
+        ],
+    )
+    async def test_every_problem_names_its_request(
+        self, small_body_client: httpx.AsyncClient, method: str, path: str, content: bytes | None, status: int
+    ) -> None:
+        headers = {"X-Request-ID": f"problem-{status}", "content-type": "application/json"}
+        response = await small_body_client.request(method, path, content=content, headers=headers)
+        assert response.status_code == status
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["request_id"] == f"problem-{status}"
+        assert response.headers["x-request-id"] == f"problem-{status}"
+
+
+@pytest.fixture(scope="module")
+async def small_body_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with started(Settings(workers=1, max_body_bytes=65_536)) as app, http_client(app) as client:
+        yield client
+
+
+class TestAccessLog:
+    async def test_one_record_per_request_with_its_fields(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.INFO, logger="nabla.access"):
+            await client.post("/v1/gradient", json={"function": "x"}, headers={"X-Request-ID": "logged-1"})
+        [record] = [r for r in caplog.records if r.name == "nabla.access"]
+        assert (record.method, record.path, record.status, record.request_id) == (
+            "POST",
+            "/v1/gradient",
+            200,
+            "logged-1",
+        )
+        assert record.client == "127.0.0.1:123"  # httpx's ASGI transport
+        assert record.duration_ms > 0
+        assert record.getMessage().startswith("POST /v1/gradient 200 ")
+
+
+class TestAdmission:
+    async def test_a_full_queue_is_a_503_while_cached_requests_are_served(self) -> None:
+        settings = Settings(workers=1, max_queue=0, compute_timeout=2.0)
+        async with started(settings) as app, http_client(app) as client:
+            cached = {"function": "x^2 + y^2", "at": [3, 4]}
+            assert (await client.post("/v1/gradient", json=cached)).json()["value"] == [6, 8]
+            slow = asyncio.create_task(client.post("/v1/derivative", json=SLOW))
+            await until_in_flight(app.state.pool, 1)
+            refused = await client.post("/v1/gradient", json={"function": "x^2 + y^3", "at": [3, 4]})
+            unavailable(
+                refused,
+                "the service is at capacity: 1 symbolic tasks are running or waiting for 1 worker (the limit is "
+                "NABLA_WORKERS + NABLA_MAX_QUEUE = 1); retry after 1 s",
+            )
+            assert (await client.post("/v1/gradient", json=cached)).json()["value"] == [6, 8]
+            assert (await slow).json()["type"] == "/problems/too_complex"
+            found = await scrape(client)
+            assert found["nabla_admission_rejections_total", ()] == 1
+            assert found["nabla_worker_timeouts_total", ()] == 1
+            assert found["nabla_worker_pool_restarts_total", ()] == 1
+            later = await client.post("/v1/gradient", json={"function": "x^2 + y^3", "at": [3, 4]})
+            assert later.json()["value"] == [6, 48]
+
+
+POINTS = np.random.default_rng(4).normal(size=(2_000, 2))
+BATCH = {"function": "x^2 + 3*y", "points": POINTS.tolist()}  # about 80 kB of JSON back
+
+
+class TestGzip:
+    async def test_a_large_response_is_gzipped_for_a_client_that_accepts_it(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json=BATCH, headers={"Accept-Encoding": "gzip"})
+        assert response.headers["content-encoding"] == "gzip"
+        assert int(response.headers["content-length"]) < len(response.content)  # httpx has decoded it
+        expected = np.column_stack([2 * POINTS[:, 0], np.full(len(POINTS), 3.0)])
+        np.testing.assert_allclose(response.json()["values"], expected, rtol=1e-15)
+
+    async def test_not_gzipped_without_accept_encoding(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json=BATCH, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in response.headers
+        assert int(response.headers["content-length"]) == len(response.content)
+
+    async def test_a_small_response_is_not_gzipped(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/v1/gradient", json={"function": "x", "at": [1]}, headers={"Accept-Encoding": "gzip"}
+        )
+        assert "content-encoding" not in response.headers
+
+    async def test_the_body_is_real_gzip(self, client: httpx.AsyncClient) -> None:
+        async with client.stream("POST", "/v1/gradient", json=BATCH, headers={"Accept-Encoding": "gzip"}) as response:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        assert gzip.decompress(raw).startswith(b'{"variables":["x","y"]')

@@ -1,0 +1,308 @@
+"""Faults against a real server (``python -m service`` on loopback) with one worker and room for one waiting task:
+a worker killed mid-request, a deadline hit while other requests flow, a burst above capacity, slow clients and a
+graceful shutdown. Every wait is bounded; the only timings asserted are generous "nothing hangs" bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_server import ROOT, free_port, wait_until_healthy
+
+pytestmark = pytest.mark.e2e
+
+DEADLINE = 4  # NABLA_COMPUTE_TIMEOUT of the servers under test
+BOUND = 60.0  # "nothing hangs": every request of these tests is answered well within this
+SLOW = {"function": "gamma(x)", "order": 200, "at": ["1/3"]}  # symbolic work past any deadline here
+CACHED = {"function": "x^2 * y + sin(z)", "at": [1.5, -2, 0.5]}
+CACHED_VALUE = [2 * 1.5 * -2, 1.5**2, math.cos(0.5)]
+SERVER_ENV = {
+    "NABLA_WORKERS": "1",
+    "NABLA_MAX_QUEUE": "1",
+    "NABLA_COMPUTE_TIMEOUT": str(DEADLINE),
+    "NABLA_LOG_FORMAT": "json",
+    "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN": "30",
+}
+
+
+class Server:
+    """``python -m service`` on a free loopback port, its output in ``log``."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**os.environ, **SERVER_ENV, "UVICORN_HOST": "127.0.0.1", "UVICORN_PORT": str(self.port)}
+        with log.open("wb") as output:
+            command = [sys.executable, "-m", "service"]
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        wait_until_healthy(self.process, self.url, log)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=BOUND)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def records(self) -> list[dict[str, Any]]:
+        """The JSON log records written so far (every line must be one)."""
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("faults") / "server.log")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def http(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=BOUND) as client:
+        assert client.post("/v1/gradient", json=CACHED).status_code == 200  # cached from now on
+        yield client
+
+
+def metric(http: httpx.Client, name: str) -> float:
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    limit = time.monotonic() + BOUND
+    while not condition():
+        assert time.monotonic() < limit, f"waited {BOUND} s for {what}"
+        time.sleep(0.02)
+
+
+def in_background(server: Server, method: str, path: str, body: dict[str, Any]) -> Callable[[], httpx.Response]:
+    """Send a request from a thread; the returned function waits for its response."""
+    answer: list[httpx.Response] = []
+
+    def send() -> None:
+        with httpx.Client(base_url=server.url, timeout=BOUND) as client:
+            answer.append(client.request(method, path, json=body))
+
+    thread = threading.Thread(target=send)
+    thread.start()
+
+    def wait() -> httpx.Response:
+        thread.join(BOUND)
+        assert answer, "the request did not complete"
+        return answer[0]
+
+    return wait
+
+
+def workers_of(pid: int) -> list[int]:
+    """The live worker processes (multiprocessing spawn children) of ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def assert_cached_answer(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert response.json()["value"] == pytest.approx(CACHED_VALUE, rel=1e-14)
+
+
+def assert_busy_503(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    body = response.json()
+    assert body["type"] == "/problems/service_unavailable"
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+class TestWorkerKilled:
+    def test_the_request_gets_503_and_service_resumes(self, server: Server, http: httpx.Client) -> None:
+        crashes = metric(http, "nabla_worker_crashes_total")
+        [worker] = workers_of(server.process.pid)
+        idle = cpu_seconds(worker)
+        slow = in_background(server, "POST", "/v1/derivative", SLOW)
+        until(lambda: cpu_seconds(worker) > idle + 0.3, "the worker to start computing")
+        os.kill(worker, signal.SIGKILL)
+        response = slow()
+        assert_busy_503(response)
+        assert response.json()["detail"] == (
+            "a worker process stopped unexpectedly; it has been replaced, retry the request"
+        )
+        assert_cached_answer(http.post("/v1/gradient", json=CACHED))
+        fresh = http.post("/v1/derivative", json={"function": "x^5", "order": 2, "at": [2]})  # needs a new worker
+        assert fresh.status_code == 200
+        assert fresh.json()["value"] == 20 * 2**3
+        assert metric(http, "nabla_worker_crashes_total") == crashes + 1
+
+
+class TestDeadline:
+    def test_other_requests_succeed_while_one_hits_its_deadline(self, server: Server, http: httpx.Client) -> None:
+        timeouts = metric(http, "nabla_worker_timeouts_total")
+        slow = in_background(server, "POST", "/v1/derivative", SLOW)
+        until(lambda: metric(http, "nabla_workers_busy") == 1, "the slow request to reach the worker")
+        waiting = in_background(server, "POST", "/v1/gradient", {"function": "x^4 + x*y", "at": [2, 3]})
+        until(lambda: metric(http, "nabla_queue_depth") == 1, "the second request to wait for the worker")
+        served = [http.post("/v1/gradient", json=CACHED) for _ in range(20)]
+        assert slow().json()["type"] == "/problems/too_complex"
+        second = waiting()  # it waited on the pool that was replaced at the deadline: it ran on the new one
+        assert second.status_code == 200, second.text
+        assert second.json()["value"] == [4 * 2**3 + 3, 2]
+        for response in served:
+            assert_cached_answer(response)
+        assert metric(http, "nabla_worker_timeouts_total") == timeouts + 1
+
+
+class TestBurst:
+    def test_above_capacity_the_excess_gets_fast_503s_and_nothing_else(
+        self, server: Server, http: httpx.Client, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        rejections = metric(http, "nabla_admission_rejections_total")
+        slow = in_background(server, "POST", "/v1/derivative", SLOW)  # holds the one worker until the deadline
+        until(lambda: metric(http, "nabla_workers_busy") == 1, "the worker to be busy")
+        queued = in_background(server, "POST", "/v1/gradient", {"function": "x^6", "at": [1]})
+        until(lambda: metric(http, "nabla_queue_depth") == 1, "the queue to be full")
+
+        def call(number: int) -> tuple[httpx.Response, float]:
+            body = CACHED if number % 5 == 0 else {"function": f"x^{number} + {number}*y", "at": [1, 1]}
+            start = time.perf_counter()
+            response = burst.post("/v1/gradient", json=body)
+            return response, time.perf_counter() - start
+
+        limits = httpx.Limits(max_connections=16)
+        with httpx.Client(base_url=server.url, timeout=BOUND, limits=limits) as burst:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                results = list(pool.map(call, range(1, 61)))
+            elapsed = time.perf_counter() - start
+        refused = [seconds for response, seconds in results if response.status_code == 503]
+        for number, (response, _) in enumerate(results, start=1):
+            if number % 5 == 0:
+                assert_cached_answer(response)  # no worker needed: never refused
+            else:
+                assert_busy_503(response)
+        assert slow().status_code == 422
+        assert queued().status_code == 200
+        assert metric(http, "nabla_admission_rejections_total") == rejections + len(refused)
+        assert elapsed < BOUND
+        inside = sorted([r["duration_ms"] for r in server.records() if r.get("status") == 503][-len(refused) :])
+        refused.sort()
+        with capsys.disabled():
+            print(  # noqa: T201 (the figures the README quotes)
+                f"\nburst: {len(results)} requests, 16 at a time, in {elapsed:.2f} s; {len(refused)} refused; 503 "
+                f"latency at the client median {refused[len(refused) // 2] * 1e3:.1f} ms, max {refused[-1] * 1e3:.1f} "
+                f"ms; in the server median {inside[len(inside) // 2]:.1f} ms, max {inside[-1]:.1f} ms"
+            )
+
+
+def partial_post(server: Server, body: bytes, sent: int) -> socket.socket:
+    """A connection that has sent the headers and ``sent`` bytes of ``body``, and then stalls."""
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=BOUND)
+    head = (
+        f"POST /v1/gradient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    connection.sendall(head.encode() + body[:sent])
+    return connection
+
+
+def response_of(connection: socket.socket) -> bytes:
+    received = b""
+    while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+        chunk = connection.recv(65_536)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+class TestSlowClients:
+    def test_stalled_connections_do_not_block_other_requests(self, server: Server, http: httpx.Client) -> None:
+        body = json.dumps(CACHED).encode()
+        silent = socket.create_connection(("127.0.0.1", server.port), timeout=BOUND)  # sends nothing at all
+        half_headers = socket.create_connection(("127.0.0.1", server.port), timeout=BOUND)
+        half_headers.sendall(b"POST /v1/gradient HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        stalled = [partial_post(server, body, sent) for sent in (0, 5, len(body) - 1)]
+        try:
+            for _ in range(10):
+                assert_cached_answer(http.post("/v1/gradient", json=CACHED))
+            assert http.get("/readyz").status_code == 200
+            stalled[-1].sendall(body[-1:])  # the slow body, finished at last, is answered normally
+            answer = response_of(stalled[-1])
+            assert answer.startswith(b"HTTP/1.1 200")
+            assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["value"] == pytest.approx(CACHED_VALUE, rel=1e-14)
+        finally:
+            for connection in (silent, half_headers, *stalled):
+                connection.close()
+
+
+class TestLogs:
+    def test_every_line_is_json_and_requests_are_logged_with_their_id(self, server: Server, http: httpx.Client) -> None:
+        http.post("/v1/gradient", json=CACHED, headers={"X-Request-ID": "faults-log-1"})
+        until(lambda: any(r.get("request_id") == "faults-log-1" for r in server.records()), "the access record")
+        [record] = [r for r in server.records() if r.get("request_id") == "faults-log-1"]
+        assert record["logger"] == "nabla.access"
+        assert (record["method"], record["path"], record["status"]) == ("POST", "/v1/gradient", 200)
+        assert record["duration_ms"] > 0
+        assert record["client"].startswith("127.0.0.1:")
+        assert {"time", "level", "message"} <= set(record)
+
+
+class TestGracefulShutdown:
+    def test_sigterm_finishes_the_request_in_flight_then_closes_the_pool(self, tmp_path: Path) -> None:
+        server = Server(tmp_path / "server.log")
+        body = json.dumps({**CACHED, "function": "x^3 * y + sin(z)"}).encode()
+        try:
+            with httpx.Client(base_url=server.url, timeout=BOUND) as http:
+                in_flight = partial_post(server, body, len(body) // 2)
+                until(lambda: metric(http, "http_requests_inprogress") == 2, "the request to be in flight")
+            server.process.send_signal(signal.SIGTERM)
+            until(lambda: "Shutting down" in server.log.read_text(), "uvicorn to begin its shutdown")
+            in_flight.sendall(body[len(body) // 2 :])
+            answer = response_of(in_flight)
+            in_flight.close()
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["value"] == pytest.approx(
+                [3 * 1.5**2 * -2, 1.5**3, math.cos(0.5)], rel=1e-14
+            )
+            server.process.wait(timeout=BOUND)
+        finally:
+            server.stop()
+        assert server.process.returncode in (0, -signal.SIGTERM)
+        messages = [r["message"] for r in server.records()]
+        served = messages.index(next(m for m in messages if m.startswith("POST /v1/gradient 200")))
+        assert served < messages.index("worker pool closed") < messages.index("Application shutdown complete.")
