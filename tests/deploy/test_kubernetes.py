@@ -6,6 +6,7 @@ Deployment's pods, the container hardening, and resources and a grace period tha
 from __future__ import annotations
 
 import copy
+import io
 import os
 import re
 from pathlib import Path
@@ -15,8 +16,10 @@ import httpx
 import kubernetes_validate
 import pytest
 import yaml
+from dockerfile_parse import DockerfileParser
 
 from service.config import Settings
+from tests.deploy.test_container import DOCKERFILE, final_stage, only
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -176,13 +179,20 @@ class TestEndpoints:
             assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:200]}"
 
 
+def _image_user() -> tuple[int, int]:
+    """The numeric uid and gid of the Dockerfile's final ``USER``."""
+    parser = DockerfileParser(fileobj=io.BytesIO(DOCKERFILE.read_bytes()))
+    user, _, group = only(final_stage(parser), "USER").partition(":")
+    return int(user), int(group or user)
+
+
 class TestHardening:
     def test_the_container_runs_as_the_images_numeric_user_without_privileges(
         self, pod: Manifest, container: Manifest
     ) -> None:
         for context in (pod["securityContext"], container["securityContext"]):
             assert context["runAsNonRoot"] is True
-            assert context["runAsUser"] == context["runAsGroup"] == 10001
+            assert (context["runAsUser"], context["runAsGroup"]) == _image_user()
             assert context["seccompProfile"] == {"type": "RuntimeDefault"}
         context = container["securityContext"]
         assert context["readOnlyRootFilesystem"] is True
