@@ -10,7 +10,7 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import kubernetes_validate
@@ -18,7 +18,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from service.config import Settings
+from service.config import ServerSettings, Settings
 from tests.deploy.test_container import DOCKERFILE, final_stage, only
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,9 @@ FILES = sorted(path.name for path in MANIFESTS.glob("*.yaml") if path.name != "k
 # 1.30: the oldest release whose kubelet runs the preStop `sleep` action by default; and the newest schemas shipped.
 VERSIONS = ("1.30", kubernetes_validate.latest_version())
 WEB_PROCESS_MIB = 1024  # measured: ~190 MiB after start-up, ~630 MiB at peak answering a 1e6-point Hessian batch
-SHUTDOWN_MARGIN_SECONDS = 10  # after the compute deadline: a worker round trip, a large batch's encoding
+POOL_STOP_SECONDS = 5  # the app's shutdown waits this long for the worker pool to stop (service/runtime/workers.py)
 Manifest = dict[str, Any]
+SettingsT = TypeVar("SettingsT", Settings, ServerSettings)
 
 
 def _documents(name: str) -> list[Manifest]:
@@ -61,13 +62,25 @@ def _env(container: Manifest) -> dict[str, str]:
     return {variable["name"]: variable["value"] for variable in container["env"]}
 
 
+def _settings(kind: type[SettingsT], container: Manifest, monkeypatch: pytest.MonkeyPatch) -> SettingsT:
+    """``kind`` as the container's environment makes it (not this process's); an unknown name is an error."""
+    prefix = kind.model_config["env_prefix"]
+    for name in [name for name in os.environ if name.startswith(prefix)]:
+        monkeypatch.delenv(name)
+    values = {name.removeprefix(prefix).lower(): value for name, value in _env(container).items() if prefix in name}
+    return kind.model_validate(values)
+
+
 @pytest.fixture
 def deployed(container: Manifest, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The settings the container runs with: its NABLA_* variables over the defaults (not this process's)."""
-    for name in [name for name in os.environ if name.startswith("NABLA_")]:
-        monkeypatch.delenv(name)
-    nabla = {name.removeprefix("NABLA_").lower(): value for name, value in _env(container).items() if "NABLA_" in name}
-    return Settings.model_validate(nabla)  # an unknown NABLA_ name is an error (extra inputs are forbidden)
+    """The service's settings in the container: its NABLA_* variables over the defaults."""
+    return _settings(Settings, container, monkeypatch)
+
+
+@pytest.fixture
+def server(container: Manifest, monkeypatch: pytest.MonkeyPatch) -> ServerSettings:
+    """How ``python -m service`` runs uvicorn in the container: its UVICORN_* variables over the defaults."""
+    return _settings(ServerSettings, container, monkeypatch)
 
 
 def _mebibytes(quantity: str) -> float:
@@ -153,16 +166,16 @@ class TestSelectors:
 
 
 class TestEndpoints:
-    def test_one_port_everywhere(self, deployment: Manifest, container: Manifest) -> None:
-        port = int(_env(container)["UVICORN_PORT"])
+    def test_one_port_everywhere(self, deployment: Manifest, container: Manifest, server: ServerSettings) -> None:
+        port = server.port
         assert _port(container, "http") == port
         assert _port(container, _one("Service")["spec"]["ports"][0]["targetPort"]) == port
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert _port(container, container[probe]["httpGet"]["port"]) == port
         assert int(deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"]) == port
 
-    def test_the_server_listens_on_the_pod_address(self, container: Manifest) -> None:
-        assert _env(container)["UVICORN_HOST"] == "0.0.0.0"
+    def test_the_server_listens_on_the_pod_address(self, server: ServerSettings) -> None:
+        assert server.host == "0.0.0.0"
 
     def test_liveness_and_readiness_are_different_endpoints(self, container: Manifest) -> None:
         live, ready = (container[probe]["httpGet"]["path"] for probe in ("livenessProbe", "readinessProbe"))
@@ -228,9 +241,13 @@ class TestResources:
         assert _cores(requests["cpu"]) <= _cores(limits["cpu"])
         assert _mebibytes(requests["memory"]) <= _mebibytes(limits["memory"])
 
-    def test_the_grace_period_covers_the_longest_request(
-        self, deployed: Settings, pod: Manifest, container: Manifest
+    def test_in_flight_requests_can_finish_after_sigterm(self, deployed: Settings, server: ServerSettings) -> None:
+        # The longest a request waits for the workers: its symbolic task, then the exact values of its point.
+        assert server.timeout_graceful_shutdown >= deployed.compute_timeout + deployed.exact_timeout
+
+    def test_the_grace_period_covers_draining_and_shutdown(
+        self, pod: Manifest, container: Manifest, server: ServerSettings
     ) -> None:
         drain = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-        longest = deployed.compute_timeout + deployed.exact_timeout + SHUTDOWN_MARGIN_SECONDS
-        assert pod["terminationGracePeriodSeconds"] >= drain + longest
+        shutdown = server.timeout_graceful_shutdown + POOL_STOP_SECONDS
+        assert pod["terminationGracePeriodSeconds"] >= drain + shutdown
