@@ -4,10 +4,10 @@
 
 Starts ``python -m service`` (UVICORN_HOST=127.0.0.1, a free port, NABLA_WORKERS=--workers; other NABLA_* variables
 pass through), sends each kind of request once to warm the caches, runs locust headless (tests/load/locustfile.py)
-and prints, as a Markdown table: throughput, p50/p90/p99 latency of requests answered as they should be (200 for
-valid requests, the expected 4xx for hostile ones) per request kind, and every other answer by class. Also printed:
-the machine's load average before and after, the cores the server used and its memory. Exit status 1 when any
-request got a 5xx other than a 503, a connection error or an unexpected status.
+and prints a Markdown table, per request kind: throughput (all requests, and those answered as they should be: 200
+for valid requests, the expected 4xx for hostile ones), p50/p90/p99 latency of the latter, and every other answer by
+class. Also printed: the machine's load average before and after, the cores the server and the client used, and the
+server's memory. Exit status 1 when any request got a 5xx other than 503, a connection error or an unexpected status.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Summary:
     kind: str
     requests: int
     rate: float  # requests per second over the measured window
+    answered_rate: float  # of which answered as they should be (not refused, not failed)
     percentiles: tuple[float, float, float] | None  # p50, p90, p99 in ms of answered requests; None if none
     outcomes: Counter[str]
 
@@ -64,7 +65,8 @@ def _summary(kind: str, records: Sequence[Record], window: float) -> Summary:
     times = [ms for _, outcome, _, ms in records if outcome in ANSWERED]
     percentiles = tuple(float(p) for p in np.percentile(times, [50, 90, 99])) if times else None
     outcomes = Counter(outcome for _, outcome, _, _ in records)
-    return Summary(kind, len(records), len(records) / window, percentiles, outcomes)  # type: ignore[arg-type]
+    rates = (len(records) / window, len(times) / window)
+    return Summary(kind, len(records), *rates, percentiles, outcomes)  # type: ignore[arg-type]
 
 
 def summarise(records: Sequence[Record]) -> list[Summary]:
@@ -80,12 +82,13 @@ def summarise(records: Sequence[Record]) -> list[Summary]:
 
 def render(summaries: Sequence[Summary]) -> str:
     """A Markdown table of the summaries."""
-    header = "| kind | requests | req/s | p50 ms | p90 ms | p99 ms | " + " | ".join(COLUMNS) + " |"
+    header = "| kind | requests | req/s | answered/s | p50 ms | p90 ms | p99 ms | " + " | ".join(COLUMNS) + " |"
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for row in summaries:
         latency = [f"{p:.1f}" for p in row.percentiles] if row.percentiles else ["-"] * 3
         counts = [str(row.outcomes[outcome]) for outcome in workload.OUTCOMES[1:]]
-        lines.append("| " + " | ".join([row.kind, str(row.requests), f"{row.rate:.1f}", *latency, *counts]) + " |")
+        rates = [f"{row.rate:.1f}", f"{row.answered_rate:.1f}"]
+        lines.append("| " + " | ".join([row.kind, str(row.requests), *rates, *latency, *counts]) + " |")
     return "\n".join(lines)
 
 

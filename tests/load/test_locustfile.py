@@ -82,11 +82,12 @@ def test_latency_percentiles_count_only_requests_answered_as_expected() -> None:
     assert total.requests == 101
     # The window runs from the first request's start (100 s - 10 ms) to the last answer (105.5 s).
     assert total.rate == pytest.approx(101 / 5.51)
+    assert total.answered_rate == pytest.approx(100 / 5.51)
 
 
 def test_the_report_has_every_column_in_every_row() -> None:
     records = [(kind, outcome, 1.0, 1.0) for kind in workload.WORKLOAD for outcome in workload.OUTCOMES]
     lines = render(summarise(records)).splitlines()
     assert len(lines) == 2 + len(workload.WORKLOAD) + 1
-    assert {line.count("|") for line in lines} == {12}
+    assert {line.count("|") for line in lines} == {13}
     assert lines[-1].split(" | ")[-5:] == [str(len(workload.WORKLOAD))] * 4 + [f"{len(workload.WORKLOAD)} |"]
