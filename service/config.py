@@ -75,7 +75,12 @@ class Settings(BaseSettings):
 
     # Operations.
     gzip_min_bytes: int = Field(
-        1_024, ge=0, description="Responses at least this large are gzipped for clients that accept gzip."
+        65_536,
+        ge=0,
+        description=(
+            "Responses at least this large are gzipped for clients that accept gzip (smaller ones cost more CPU "
+            "to compress than they save on a fast network)."
+        ),
     )
     gzip_level: int = Field(
         1, ge=1, le=9, description="gzip level: 1 packs a 6 MB batch response to 49% in 0.15 s, 9 to 46% in 1.3 s."

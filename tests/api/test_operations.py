@@ -200,8 +200,8 @@ class TestAdmission:
             assert later.json()["value"] == [6, 48]
 
 
-POINTS = np.random.default_rng(4).normal(size=(2_000, 2))
-BATCH = {"function": "x^2 + 3*y", "points": POINTS.tolist()}  # about 80 kB of JSON back
+POINTS = np.random.default_rng(4).normal(size=(5_000, 2))
+BATCH = {"function": "x^2 + 3*y", "points": POINTS.tolist()}  # about 200 kB of JSON back: above NABLA_GZIP_MIN_BYTES
 
 
 class TestGzip:
