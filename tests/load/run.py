@@ -221,19 +221,22 @@ class Run:
     cores: tuple[float, float, float]  # average cores used by the web process, the workers, the locust client
     load: tuple[str, str]  # load average before and after
     memory: str
+    startup: float  # seconds from starting the server to its first 200 from /healthz (workers warm)
 
 
 def measure(args: argparse.Namespace) -> Run:
     """Start the server, warm it, run locust against it; the records and the machine's figures."""
     with tempfile.TemporaryDirectory(prefix="nabla-load-") as work:
+        launched = time.monotonic()
         with serving(args.workers, Path(work) / "server.log") as (url, process):
+            startup = time.monotonic() - launched
             warm(url)
             load, server, client, start = _load(), cpu_seconds(process.pid), client_cpu_seconds(), time.monotonic()
             records = run_locust(url, args.users, args.seconds, Path(work) / "results.json")
             elapsed = time.monotonic() - start
             web, workers = (after - before for after, before in zip(cpu_seconds(process.pid), server, strict=True))
             cores = (web / elapsed, workers / elapsed, (client_cpu_seconds() - client) / elapsed)
-            return Run(records, cores, (load, _load()), memory_report(process.pid))
+            return Run(records, cores, (load, _load()), memory_report(process.pid), startup)
 
 
 def report(args: argparse.Namespace, run: Run) -> str:
@@ -241,6 +244,7 @@ def report(args: argparse.Namespace, run: Run) -> str:
     return (
         f"{args.workers} worker(s), {args.users} users, {args.seconds} s on {os.cpu_count()} cores, {time.ctime()}\n"
         f"load average (1/5/15 min) before: {run.load[0]}; after: {run.load[1]}\n"
+        f"server ready (/healthz) {run.startup:.1f} s after start\n"
         f"cores used on average: web process {web:.2f}, workers {workers:.2f}, locust client {client:.2f}\n"
         f"{run.memory}\n\n{render(summarise(run.records))}"
     )
