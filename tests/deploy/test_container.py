@@ -239,6 +239,11 @@ class TestLock:
         }
         assert not wrong, f"locked versions outside pyproject.toml's ranges: {wrong}; regenerate the lock"
 
+    def test_one_version_per_package(self) -> None:
+        """The image runs the same versions on the CI base (3.11) and the default base (3.12)."""
+        names = [name for name, _, _ in locked()]
+        assert len(names) == len(set(names)), f"pinned per Python: {sorted({n for n in names if names.count(n) > 1})}"
+
     def test_every_pin_has_hashes(self) -> None:
         blocks = re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text().split("\n", 2)[2])
         unhashed = [block.split()[0] for block in blocks if "--hash=sha256:" not in block]
