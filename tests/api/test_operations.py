@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.config import Settings
 from service.main import create_app
+from service.observability import logs
 from service.runtime.workers import WorkerPool
 from tests.conftest import http_client, started
 
@@ -151,6 +153,39 @@ class TestRequestIds:
         assert response.json()["request_id"] == f"problem-{status}"
         assert response.headers["x-request-id"] == f"problem-{status}"
 
+    async def test_a_bug_is_a_500_problem_with_the_id_in_body_header_and_log(self) -> None:
+        app = create_app(Settings(workers=1))
+
+        @app.get("/bug")
+        async def bug() -> None:
+            raise RuntimeError("a bug")
+
+        handler = Collecting()
+        handler.addFilter(logs.RequestIdFilter())  # as in log_config()
+        errors = logging.getLogger("nabla.errors")
+        errors.addHandler(handler)
+        try:
+            async with http_client(app) as client:
+                response = await client.get("/bug", headers={"X-Request-ID": "bug-1"})
+        finally:
+            errors.removeHandler(handler)
+        assert response.status_code == 500
+        assert response.headers["x-request-id"] == "bug-1"
+        assert response.json()["request_id"] == "bug-1"
+        assert response.json()["detail"] == "an unexpected error occurred"
+        [record] = handler.records
+        assert record.exc_info is not None
+        assert record.request_id == "bug-1"
+
+
+class Collecting(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
 
 @pytest.fixture(scope="module")
 async def small_body_client() -> AsyncIterator[httpx.AsyncClient]:
@@ -227,3 +262,34 @@ class TestGzip:
         async with client.stream("POST", "/v1/gradient", json=BATCH, headers={"Accept-Encoding": "gzip"}) as response:
             raw = b"".join([chunk async for chunk in response.aiter_raw()])
         assert gzip.decompress(raw).startswith(b'{"variables":["x","y"]')
+
+
+class TestLogConfig:
+    def record(self) -> logging.LogRecord:
+        record = logging.LogRecord("nabla.access", logging.INFO, __file__, 1, "GET /healthz 200 %.1f ms", (1.25,), None)
+        record.status = 200
+        logs.RequestIdFilter().filter(record)  # outside a request: "-"
+        return record
+
+    def formatter(self, log_format: str) -> logging.Formatter:
+        config = logs.log_config(Settings(log_format=log_format, log_level="warning"))
+        assert config["root"]["level"] == "WARNING"
+        options = dict(config["formatters"][log_format])
+        factory = options.pop("()", None)
+        if factory is None:
+            return logging.Formatter(options["format"])
+        module, _, name = factory.rpartition(".")
+        formatter: logging.Formatter = getattr(__import__(module, fromlist=[name]), name)(**options)
+        return formatter
+
+    def test_json_lines_carry_level_logger_message_request_id_and_extras(self) -> None:
+        line = json.loads(self.formatter("json").format(self.record()))
+        assert line["level"] == "INFO"
+        assert line["logger"] == "nabla.access"
+        assert line["message"] == "GET /healthz 200 1.2 ms"
+        assert (line["request_id"], line["status"]) == ("-", 200)
+        assert "time" in line
+
+    def test_plain_lines(self) -> None:
+        line = self.formatter("plain").format(self.record())
+        assert line.endswith(" INFO nabla.access [-] GET /healthz 200 1.2 ms")
