@@ -18,7 +18,8 @@ _PROBLEMS = {
     "400": "The body is not valid JSON.",
     "413": "The body or the batch is larger than the configured limit.",
     "422": "The request is invalid: its fields, its expression, its points, or a limit. See `errors`.",
-    "503": "A worker process stopped; retry after the `Retry-After` seconds.",
+    "503": "The service is at capacity (workers busy, queue full) or a worker process stopped; retry after the "
+    "`Retry-After` seconds.",
 }
 
 
