@@ -113,6 +113,7 @@ class WorkerPool:
         timed-out polygamma. A fresh pool after every kill costs a second of start-up for new functions (cached
         ones need no worker) and cannot deadlock."""
         old, self._pool = self._pool, self._new_pool()
+        self._pool.schedule(_ping, args=(0,))  # start its workers now, not with the next task
         retired, self._waiting = self._waiting, set()
         self.replacements += 1
         for waiting in retired:

@@ -153,7 +153,7 @@ def assert_busy_503(response: httpx.Response) -> None:
 class TestWorkerKilled:
     def test_the_request_gets_503_and_service_resumes(self, server: Server, http: httpx.Client) -> None:
         crashes = metric(http, "nabla_worker_crashes_total")
-        # A replaced pool starts its worker with its first task, and the old one may still be stopping: start it,
+        # After a replacement the new pool's worker may still be starting and the old one stopping: use the pool,
         # then wait for the one worker.
         assert http.post("/v1/derivative", json={"function": "x^9 + 1", "at": [1]}).json()["value"] == 9
         until(lambda: len(workers_of(server.process.pid)) == 1, "one worker process")
