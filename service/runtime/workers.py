@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import pebble
 
-from service.compute.errors import NablaError, ServiceUnavailable, TooComplex, located
+from service.compute.errors import NablaError, ServiceUnavailable, TooComplex, count, located
 
 T = TypeVar("T")
 log = logging.getLogger("nabla.workers")
@@ -130,9 +130,9 @@ class WorkerPool:
             return
         self.rejections += 1
         raise self._unavailable(
-            f"the service is at capacity: {self.in_flight} symbolic tasks are running or waiting for "
-            f"{self.size} worker{'s' if self.size > 1 else ''} (the limit is NABLA_WORKERS + NABLA_MAX_QUEUE = "
-            f"{self.capacity}); retry after {self.retry_after} s"
+            f"the service is at capacity: {count(self.in_flight, 'symbolic task')} running or waiting for "
+            f"{count(self.size, 'worker')} (the limit is NABLA_WORKERS + NABLA_MAX_QUEUE = {self.capacity}); retry "
+            f"after {self.retry_after} s"
         )
 
     async def run(self, function: Callable[..., T], *args: Any, timeout: float | None = None) -> T:

@@ -222,7 +222,7 @@ class TestAdmission:
             refused = await client.post("/v1/gradient", json={"function": "x^2 + y^3", "at": [3, 4]})
             unavailable(
                 refused,
-                "the service is at capacity: 1 symbolic tasks are running or waiting for 1 worker (the limit is "
+                "the service is at capacity: 1 symbolic task running or waiting for 1 worker (the limit is "
                 "NABLA_WORKERS + NABLA_MAX_QUEUE = 1); retry after 1 s",
             )
             assert (await client.post("/v1/gradient", json=cached)).json()["value"] == [6, 8]

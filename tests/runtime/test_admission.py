@@ -14,7 +14,7 @@ from service.runtime.workers import WorkerPool
 pytestmark = pytest.mark.anyio
 
 AT_CAPACITY = (
-    "the service is at capacity: 2 symbolic tasks are running or waiting for 1 worker (the limit is NABLA_WORKERS + "
+    "the service is at capacity: 2 symbolic tasks running or waiting for 1 worker (the limit is NABLA_WORKERS + "
     "NABLA_MAX_QUEUE = 2); retry after 3 s"
 )
 
