@@ -282,6 +282,18 @@ class TestFit:
         assert str(caught.value) == message
         assert caught.value.errors[0].loc == loc
 
+    @pytest.mark.parametrize("data", [[3.0] * 5, [1.0]])
+    def test_gamma_of_equal_observations_has_no_maximum(self, data: list[float]) -> None:
+        # The likelihood grows without bound as the shape grows with the mean fixed.
+        with pytest.raises(InvalidInput) as caught:
+            fit("gamma", np.array(data), {})
+        assert str(caught.value).startswith("the likelihood of gamma has no maximum inside the parameter space")
+
+    def test_an_information_that_underflows_is_explained_not_raised(self) -> None:
+        result = fit("geometric", np.array([1.0, 2.0**60]), {})
+        assert result.estimate["p"] == pytest.approx(2 / (1 + 2.0**60))
+        assert result.inference.fisher_per_observation is not None
+
     def test_a_likelihood_without_a_maximum_is_refused(self) -> None:
         # Normal data fitted by a t: the likelihood keeps rising with df.
         data = np.random.default_rng(4).normal(size=2_000)

@@ -6,7 +6,8 @@ Each function takes plain values (what the request held) and returns the respons
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
 from typing import Any
@@ -16,8 +17,18 @@ from service.compute.distributions.families import FAMILIES, Family
 from service.compute.distributions.fit import fit
 from service.compute.distributions.inference import Inference, infer
 from service.compute.distributions.statistics import bounded, describe, prepare
+from service.compute.errors import NablaError
 
 Body = dict[str, Any]
+
+
+@contextmanager
+def _in_body() -> Iterator[None]:
+    """Errors located in the request body, as the HTTP layer reports locations (``["body", "parameters", "p"]``)."""
+    try:
+        yield
+    except NablaError as error:
+        raise error.at("body") from None
 
 
 def _family(family: Family) -> Body:
@@ -68,6 +79,20 @@ def statistics(
     max_warnings: int,
 ) -> Body:
     """POST /v1/distributions/{family}/statistics; at most ``max_warnings`` warnings are listed."""
+    with _in_body():
+        return _statistics(family, parameters, x, q, exact, data, limit, max_warnings)
+
+
+def _statistics(
+    family: str,
+    parameters: Mapping[str, float],
+    x: Sequence[float] | None,
+    q: Sequence[float] | None,
+    exact: bool,
+    data: Sequence[float] | None,
+    limit: int,
+    max_warnings: int,
+) -> Body:
     law = prepare(family, parameters)
     points, probabilities, observations = (bounded(v, n, limit) for v, n in ((x, "x"), (q, "q"), (data, "data")))
     result = describe(law, points, probabilities)
@@ -101,9 +126,10 @@ def maximum_likelihood(
     limit: int,
 ) -> Body:
     """POST /v1/distributions/{family}/fit."""
-    observations = bounded(data, "data", limit)
-    assert observations is not None
-    result = fit(family, observations, fixed, parameterization, confidence)
+    with _in_body():
+        observations = bounded(data, "data", limit)
+        assert observations is not None
+        result = fit(family, observations, fixed, parameterization, confidence)
     return {
         "family": family,
         "parameters": result.estimate,

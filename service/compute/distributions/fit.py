@@ -65,8 +65,10 @@ def _normal(x: np.ndarray, fixed: Mapping[str, float]) -> dict[str, float]:
 
 def _scipy(distribution: Any, names: tuple[str, ...], **frozen: float) -> Start:
     def start(x: np.ndarray, fixed: Mapping[str, float]) -> dict[str, float]:
-        with quiet():
+        try:
             found = distribution.fit(x, **frozen)
+        except (ValueError, ArithmeticError, RuntimeError):  # FitError and LinAlgError among them
+            found = [1.0] * len(names)  # SciPy's solver gave up: Newton's method starts from 1 and decides
         return dict(zip(names, (float(v) for v in found), strict=False))
 
     return start
@@ -183,8 +185,11 @@ class _Objective:
 def _newton(objective: _Objective, theta: np.ndarray, free: list[int]) -> tuple[np.ndarray, int]:
     current = objective.loglik(theta)
     for iteration in range(1, MAX_ITERATIONS + 1):
-        with quiet():
-            step = objective.step(theta, free)
+        try:
+            with quiet():
+                step = objective.step(theta, free)
+        except np.linalg.LinAlgError:
+            raise _no_maximum(objective, theta) from None
         if not np.all(np.isfinite(step)):
             raise _no_maximum(objective, theta)
         t = 1.0
@@ -235,7 +240,8 @@ def fit(
     names = _client_names(family, parameterization)
     _check_request(family, names, fixed, parameterization)
     check_data(family, data)
-    start_canonical = (CLOSED.get(family.name) or NUMERIC[family.name])(data, _canonical_fixed(family, fixed))
+    with quiet():
+        start_canonical = (CLOSED.get(family.name) or NUMERIC[family.name])(data, _canonical_fixed(family, fixed))
     values = _in_names(family, start_canonical, names) | dict(fixed)
     _check_support(family, values, data)
     estimated = tuple(n for n in names if n not in fixed)

@@ -39,6 +39,7 @@ class Derived:
     free: tuple[str, ...]  # the differentiated parameters (all but integer ones)
     score: tuple[Callable[..., Any], ...]
     hessian: tuple[tuple[Callable[..., Any], ...], ...]
+    affine: tuple[tuple[bool, ...], ...]  # Hessian entries affine in x: their expectation is their value at the mean
 
 
 def _compile(expr: sp.Expr, arguments: Sequence[sp.Symbol]) -> Callable[..., Any]:
@@ -54,11 +55,10 @@ def derive(family: Family, names: tuple[str, ...]) -> Derived:
     free = tuple(n for n in names if not family.parameter(n).integer)
     gradient = [sp.diff(log_density, symbols[n]) for n in free]
     arguments = [x, *symbols.values()]
-    hessian = tuple(
-        tuple(_compile(sp.diff(gradient[i], symbols[free[j]]), arguments) for j in range(len(free)))
-        for i in range(len(free))
-    )
-    return Derived(names, free, tuple(_compile(g, arguments) for g in gradient), hessian)
+    entries = [[sp.diff(gradient[i], symbols[free[j]]) for j in range(len(free))] for i in range(len(free))]
+    hessian = tuple(tuple(_compile(e, arguments) for e in row) for row in entries)
+    affine = tuple(tuple(sp.diff(e, x, 2) == 0 for e in row) for row in entries)
+    return Derived(names, free, tuple(_compile(g, arguments) for g in gradient), hessian, affine)
 
 
 def naming(law: Law) -> tuple[str, ...]:
@@ -94,7 +94,8 @@ def check_data(family: Family, data: np.ndarray) -> None:
 
 def _each(function: Callable[..., Any], data: np.ndarray, values: Sequence[float]) -> np.ndarray:
     with quiet():
-        return np.broadcast_to(np.asarray(function(data, *values), dtype=float), data.shape)
+        # NumPy scalars, not Python floats: 1/p**2 with p**2 underflowing is inf (explained), not ZeroDivisionError.
+        return np.broadcast_to(np.asarray(function(data, *np.float64(values)), dtype=float), data.shape)
 
 
 def _matrix(entries: np.ndarray) -> Matrix:
@@ -108,23 +109,35 @@ def log_likelihood(law: Law, data: np.ndarray) -> float:
 
 
 def hessian_sum(derived: Derived, data: np.ndarray, values: Sequence[float]) -> np.ndarray:
-    return np.array([[_each(h, data, values).sum() for h in row] for row in derived.hessian])
+    """The Hessian of the log-likelihood (summed over the observations)."""
+    with quiet():
+        return np.array([[_each(h, data, values).sum() for h in row] for row in derived.hessian])
 
 
 def score_sum(derived: Derived, data: np.ndarray, values: Sequence[float]) -> np.ndarray:
-    return np.array([_each(g, data, values).sum() for g in derived.score])
+    """The score: the gradient of the log-likelihood."""
+    with quiet():
+        return np.array([_each(g, data, values).sum() for g in derived.score])
 
 
 def fisher(law: Law, derived: Derived, values: Sequence[float]) -> np.ndarray:
-    """Minus the expected Hessian of the log density under the law: the Fisher information of one observation."""
+    """Minus the expected Hessian of the log density under the law: the Fisher information of one observation.
+
+    An entry affine in x (every entry of the discrete families) is its value at the mean, exactly; the others are
+    SciPy's ``expect`` (adaptive quadrature)."""
     rv = law.frozen()
     k = len(derived.free)
     out = np.empty((k, k))
     with quiet():
+        mean = np.array([float(rv.mean())])
         for i in range(k):
             for j in range(i, k):
                 entry = derived.hessian[i][j]
-                out[i, j] = out[j, i] = -float(rv.expect(lambda t, e=entry: _each(e, np.asarray(t), values)))
+                if derived.affine[i][j]:
+                    expected = float(_each(entry, mean, values)[0])
+                else:
+                    expected = float(rv.expect(lambda t, e=entry: _each(e, np.asarray(t), values)))
+                out[i, j] = out[j, i] = -expected
     return out
 
 

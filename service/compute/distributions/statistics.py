@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,35 +104,54 @@ def _support(law: Law) -> Support:
     return Support(_finite(low), _finite(high), law.family.support)
 
 
+def guarded(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``, or NaN where SciPy's special functions raise instead of returning inf or nan (Boost's
+    overflow at extreme parameters: a binomial with n = 1e15 and p = 1e-300)."""
+    try:
+        return function(*args)
+    except ArithmeticError:
+        return np.full(np.shape(args[0]), np.nan) if args else np.nan
+
+
 def _scipy_summary(law: Law) -> dict[str, float]:
     rv = law.frozen()
-    mean, variance, skewness, kurtosis = rv.stats(moments="mvsk")
+    moments = guarded(lambda: rv.stats(moments="mvsk"))
+    mean, variance, skewness, kurtosis = moments if isinstance(moments, tuple) else (np.nan,) * 4
     return {
         "mean": float(mean),
         "variance": float(variance),
         "std": float(np.sqrt(variance)),
         "skewness": float(skewness),
         "excess_kurtosis": float(kurtosis),
-        "entropy": entropy(law),
-        "median": float(rv.median()),
+        "entropy": float(guarded(entropy, law)),
+        "median": float(guarded(rv.median)),
     }
 
 
 _WIDE = 1e8  # binomial variance above which the entropy is 1/2 log(2 pi e var), within 1e-9 relative
+_LARGE_LAM = 1e3  # Poisson mean above which the asymptotic series is exact in double precision (next term ~1e-13)
 
 
 def entropy(law: Law) -> float:
-    """The entropy; for a binomial, summed over +-12 standard deviations (SciPy sums over all n + 1 outcomes, which
-    for n = 10^12 would need terabytes) or, when even that window is wide, its normal limit."""
-    if law.family.name != "binomial":
-        return float(law.frozen().entropy())
-    n, p = law.canonical["n"], law.canonical["p"]
+    """The entropy. SciPy sums a binomial's over all n + 1 outcomes (terabytes for n = 10^12) and a Poisson's
+    term by term (hours for lam = 10^300, and 2.5e-3 too low already at lam = 10001). Here a binomial's is summed
+    over +-12 standard deviations, or is its normal limit when even that window is wide; a Poisson with a large
+    mean takes the asymptotic series."""
+    if law.family.name == "binomial":
+        return _binomial_entropy(law.canonical["n"], law.canonical["p"], law.frozen())
+    if law.family.name == "poisson" and law.canonical["lam"] > _LARGE_LAM:
+        t = 1 / law.canonical["lam"]
+        return 0.5 * math.log(2 * math.pi * math.e / t) - t / 12 - t * t / 24 - 19 * t**3 / 360
+    return float(law.frozen().entropy())
+
+
+def _binomial_entropy(n: float, p: float, rv: Frozen) -> float:
     variance = n * p * (1 - p)
     if variance > _WIDE:
         return 0.5 * math.log(2 * math.pi * math.e * variance)
     spread = 12 * math.sqrt(variance) + 12
     k = np.arange(max(0.0, math.floor(n * p - spread)), min(n, math.ceil(n * p + spread)) + 1)
-    return float(np.sum(special.entr(law.frozen().pmf(k))))
+    return float(np.sum(special.entr(rv.pmf(k))))
 
 
 def _overflow(name: str, value: float) -> str:
@@ -171,10 +190,10 @@ def at_points(law: Law, x: np.ndarray) -> tuple[dict[str, list[float | None]], l
     density, log_density = _density_names(law)
     with quiet():
         columns = {
-            density: rv.pmf(x) if law.family.discrete else rv.pdf(x),
-            log_density: rv.logpmf(x) if law.family.discrete else rv.logpdf(x),
-            "cdf": rv.cdf(x),
-            "sf": rv.sf(x),
+            density: guarded(rv.pmf if law.family.discrete else rv.pdf, x),
+            log_density: guarded(rv.logpmf if law.family.discrete else rv.logpdf, x),
+            "cdf": guarded(rv.cdf, x),
+            "sf": guarded(rv.sf, x),
         }
     problems = [
         ValueWarning(name, int(i), _point_reason(name, float(x[i]), float(column[i])))
@@ -205,7 +224,7 @@ def quantiles(law: Law, q: np.ndarray) -> tuple[list[float | None], list[ValueWa
         raise located(InvalidInput, message, ("q", i))
     rv = law.frozen()
     with quiet():
-        values = np.where(q == 0, rv.support()[0], rv.ppf(q))
+        values = np.where(q == 0, rv.support()[0], guarded(rv.ppf, q))
     problems = [
         ValueWarning("quantiles", int(i), f"the {q[i]:g}-quantile is {'-' if values[i] < 0 else '+'}infinity")
         for i in np.flatnonzero(~np.isfinite(values))
