@@ -95,7 +95,8 @@ def check_data(family: Family, data: np.ndarray) -> None:
 def _each(function: Callable[..., Any], data: np.ndarray, values: Sequence[float]) -> np.ndarray:
     with quiet():
         # NumPy scalars, not Python floats: 1/p**2 with p**2 underflowing is inf (explained), not ZeroDivisionError.
-        return np.broadcast_to(np.asarray(function(data, *np.float64(values)), dtype=float), data.shape)
+        scalars = [np.float64(v) for v in values]
+        return np.broadcast_to(np.asarray(function(data, *scalars), dtype=float), data.shape)
 
 
 def _matrix(entries: np.ndarray) -> Matrix:
