@@ -151,7 +151,7 @@ class TestCoverage:
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=[p.name for p in PROBLEMS])
 def test_the_closed_form_is_found_and_exact(problem: Problem) -> None:
-    result = run(task(problem.function, problem.random, problem.at, samples=100, exact=True))
+    result = run(task(problem.function, problem.random, problem.at, samples=1_000, exact=True))
     assert result.exact == pytest.approx(problem.truth, rel=1e-12, abs=1e-14)
     assert result.expectation is not None
     assert result.exact_derivatives is not None
@@ -160,8 +160,10 @@ def test_the_closed_form_is_found_and_exact(problem: Problem) -> None:
 
 def test_a_closed_form_far_from_the_estimate_is_flagged() -> None:
     flagged = _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.001,), (1.5,))
-    assert "500 standard errors from the Monte Carlo estimate" in flagged[0]
+    assert "far from the Monte Carlo estimate 1 (standard error 0.001)" in flagged[0]
     assert _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.1,), (1.1,)) == ()
+    # A zero standard error (every draw alike) is flagged too, without dividing by it.
+    assert _disagreements(("t",), Estimates((0.0,), (0.0,), (0,)), (0.0,), (100.0,))
 
 
 class TestTreatments:
@@ -213,6 +215,65 @@ class TestJumps:
         law = {"X": ("normal", {"mu": "theta", "sigma": 1})}
         error = error_of(task("sign(X)", law, {"theta": 1.0}, estimator="pathwise"))
         assert "jumps as it moves" in error.detail
+
+
+class TestReviewedPitfalls:
+    """Models that once gave a confident wrong answer, a 500 or a hang (found in review); truths derived by hand."""
+
+    def test_a_jump_under_a_moving_support_has_no_estimator(self) -> None:
+        # P(X > 1/2) for X ~ U(theta, theta + 1) is 1/2 + theta: no estimator here sees that derivative.
+        law = {"X": ("uniform", {"a": "t", "b": "t + 1"})}
+        error = error_of(task("heaviside(X - 0.5)", law, {"t": 0.2}))
+        assert "the support of its uniform law moves with a, b" in error.detail
+
+    @pytest.mark.parametrize(
+        ("function", "law"),
+        [
+            ("heaviside(X - t)", {"X": ("normal", {"mu": "t", "sigma": 1})}),
+            ("heaviside(X - t)", {"X": ("normal", {"mu": 0, "sigma": 1})}),
+            ("Y", {"X": ("normal", {"mu": 0, "sigma": 1}), "Y": ("bernoulli", {"p": "heaviside(X - t)/2 + 1/4"})}),
+        ],
+    )
+    def test_theta_inside_a_step_is_refused(self, function: str, law: dict[str, Any]) -> None:
+        error = error_of(task(function, law, {"t": 0.5}))
+        assert "may jump as t moves" in error.detail
+
+    @pytest.mark.parametrize("function", ["abs(X)/X", "max(X, 0)/X", "atan2(X, -1)", "im(log(X))"])
+    def test_hidden_jumps_take_the_score(self, function: str) -> None:
+        result = run(task(function, {"X": ("normal", {"mu": "t", "sigma": 1})}, {"t": 0.5}))
+        assert result.estimator == "score"
+
+    def test_abs_over_x_is_estimated_right(self) -> None:
+        # E[sign(X)] = 2 Phi(theta) - 1 for X ~ N(theta, 1): derivative 2 phi(0.5) = 0.7041.
+        result = run(task("abs(X)/X", {"X": ("normal", {"mu": "t", "sigma": 1})}, {"t": 0.5}, samples=200_000))
+        truth = 2 * np.exp(-0.125) / np.sqrt(2 * np.pi)
+        assert result.low[0] is not None
+        assert result.high[0] is not None
+        assert result.low[0] <= truth <= result.high[0]
+
+    def test_an_undefined_closed_form_is_not_reported_as_zero(self) -> None:
+        # E[1/X] = (alpha + beta - 1)/(alpha - 1) for X ~ Beta(alpha, 2): derivative -2/(alpha - 1)^2 = -0.5 at 3.
+        result = run(task("1/X", {"X": ("beta", {"alpha": "t", "beta": 2})}, {"t": 3.0}, exact=True))
+        assert result.exact in (None, pytest.approx((-0.5,), rel=1e-12))
+
+    def test_a_rare_event_is_not_a_confident_zero(self) -> None:
+        result = run(task("100*X", {"X": ("bernoulli", {"p": "t"})}, {"t": 1e-5}, samples=10_000, exact=True))
+        assert any("zero width" in w for w in result.warnings)
+
+    def test_a_large_binomial_n_is_cheap(self) -> None:
+        # E[X] = n p: derivative n = 10^6 (the log-density's loggamma(n + 1) is never evaluated).
+        result = run(task("X", {"X": ("binomial", {"n": 1_000_000, "p": "t"})}, {"t": 0.3}, samples=20_000))
+        assert result.low[0] is not None
+        assert result.high[0] is not None
+        assert result.low[0] <= 1e6 <= result.high[0]
+
+    def test_a_rate_numpy_cannot_draw_from_is_a_problem(self) -> None:
+        error = error_of(task("X", {"X": ("poisson", {"lam": "t"})}, {"t": 1e20}))
+        assert "cannot be sampled at these parameters" in error.detail
+
+    def test_an_infinite_variance_is_flagged(self) -> None:
+        result = run(task("exp(X)", {"X": ("exponential", {"rate": "t"})}, {"t": 0.5}, samples=200_000))
+        assert any("the tails are heavy" in w for w in result.warnings)
 
 
 class TestHierarchical:

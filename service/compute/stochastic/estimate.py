@@ -64,8 +64,10 @@ class Sampler:
         params = {name: values[:, j] for j, name in enumerate(self.names)}
         self._check(params)
         variable, noise = self.variable, self.variable.reparameterisation
+        for name in variable.integers:
+            columns[variable.stand_in(name).name] = params[name]
         if noise is None:
-            columns[variable.name] = variable.family.sample(rng, params, size)
+            columns[variable.name] = self._sample(rng, params, size)
             return
         if noise.kind == "normal":
             eps = rng.standard_normal(size)
@@ -77,6 +79,17 @@ class Sampler:
             eps = rng.standard_gamma(params["shape"], size)
         columns[variable.noise.name] = eps
         columns[variable.name] = noise.transform(eps, params)
+
+    def _sample(self, rng: np.random.Generator, params: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+        try:
+            return self.variable.family.sample(rng, params, size)
+        except ValueError as error:  # NumPy's own limits, e.g. a Poisson rate beyond 1e19
+            raise located(
+                InvalidInput,
+                f"the law of '{self.variable.name}' cannot be sampled at these parameters ({error}); choose values "
+                "in 'at' within the range NumPy can draw from",
+                ("body", "random", self.variable.name, "parameters"),
+            ) from None
 
     def _check(self, params: Mapping[str, np.ndarray]) -> None:
         family, name = self.variable.family, self.variable.name
@@ -112,6 +125,7 @@ class Estimates:
     mean: tuple[float, ...]
     variance: tuple[float, ...]
     non_finite: tuple[int, ...]
+    largest_share: tuple[float, ...] = ()  # of the sum of squared deviations, carried by the single largest draw
 
 
 @dataclass(frozen=True)
@@ -140,6 +154,18 @@ class CompiledSurrogate:
     def estimate(self, columns: Columns, size: int) -> Estimates:
         samples = self.derivative_samples(columns, size)
         bad = tuple(int(n) for n in size - np.isfinite(samples).sum(axis=0))
-        mean = tuple(float(np.mean(samples[:, j])) if not bad[j] else np.nan for j in range(self.count))
-        variance = tuple(float(np.var(samples[:, j], ddof=1)) if not bad[j] else np.nan for j in range(self.count))
-        return Estimates(mean, variance, bad)
+        means, variances, shares = [], [], []
+        for j in range(self.count):
+            if bad[j]:
+                means.append(np.nan)
+                variances.append(np.nan)
+                shares.append(np.nan)
+                continue
+            column = samples[:, j]
+            mean = float(np.mean(column))
+            squares = (column - mean) ** 2
+            total = float(squares.sum())
+            means.append(mean)
+            variances.append(total / (size - 1))
+            shares.append(float(squares.max()) / total if total > 0 else 0.0)
+        return Estimates(tuple(means), tuple(variances), bad, tuple(shares))

@@ -43,10 +43,15 @@ _NONNEGATIVE = {"poisson", "binomial", "bernoulli"}
 T = TypeVar("T")
 log = logging.getLogger("nabla.stochastic")
 _UNFINISHED = (sp.Integral, sp.Sum, stats.Expectation, sp.Derivative)
+_UNDEFINED = (sp.nan, sp.zoo, sp.oo, -sp.oo)
 
 
 class _OutOfTime(Exception):
     pass
+
+
+class OutOfBudget(Exception):
+    """The closed form was not found within its time or memory budget (not an answer: worth trying again)."""
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:
@@ -104,8 +109,8 @@ def _integrate(model: Model, at: Mapping[str, float]) -> sp.Expr | None:
         params = {k: e.xreplace(assumed) for k, e in variable.params.items()}
         rv = _RANDOM[variable.family.name](variable.name, params)
         result = sp.simplify(stats.E(result.xreplace({assumed[variable.symbol]: rv})))
-        if result.has(*_UNFINISHED) or stats.random_symbols(result):
-            return None
+        if result.has(*_UNFINISHED, *_UNDEFINED) or stats.random_symbols(result):
+            return None  # not found, or infinite or undefined on some branch: not a closed form to trust
     return result.xreplace({s: k for k, s in assumed.items()})
 
 
@@ -122,14 +127,15 @@ def _bounded(work: Callable[[], T], timeout: float) -> T | None:
         with _deadline(timeout):
             return work()
     except (_OutOfTime, RecursionError, MemoryError):
-        return None
+        raise OutOfBudget from None
     except Exception:  # SymPy's integrators raise many kinds of errors, and the closed form is optional
         log.debug("no closed form", exc_info=True)
         return None
 
 
 def closed_form(model: Model, at: Mapping[str, float], timeout: float) -> ClosedForm | None:
-    """The closed-form expectation and its derivatives by ``model.wrt``, or None (none found within ``timeout``)."""
+    """The closed-form expectation and its derivatives by ``model.wrt``; None when SymPy finds none, and
+    ``OutOfBudget`` when it runs out of time or memory looking."""
 
     def work() -> ClosedForm | None:
         expectation = _integrate(model, at)
@@ -141,9 +147,12 @@ def closed_form(model: Model, at: Mapping[str, float], timeout: float) -> Closed
 
 
 def exact_values(form: ClosedForm, at: Mapping[str, float], timeout: float) -> tuple[float, ...] | None:
-    """The derivatives' values at ``at`` (30 digits, rounded once); None when one is not a finite real."""
+    """The derivatives' values at ``at`` (30 digits, rounded once); None when the expectation or a derivative is
+    not a finite real there."""
 
     def work() -> tuple[float, ...] | None:
+        if _value(form.expectation, at) is None:
+            return None
         values = [_value(d, at) for d in form.derivatives]
         return tuple(v for v in values if v is not None) if None not in values else None
 

@@ -81,8 +81,12 @@ REPARAMETERISATIONS: dict[str, Noise] = {
 
 # Parameters that move the support: the score function is blind to them (its estimator would be biased).
 SUPPORT_PARAMETERS: dict[str, tuple[str, ...]] = {"uniform": ("a", "b")}
-# Functions that jump: no pathwise derivative through a variable inside them.
-DISCONTINUOUS: tuple[type, ...] = (sp.sign, sp.Heaviside, sp.DiracDelta)
+# Functions that can jump: no pathwise derivative through a variable inside them, and no theta inside them at all
+# (the derivative of the expectation would come from the jump, which no draw sees). atan2, re and im jump across
+# branch cuts (im(log(x)), which SymPy writes arg(x), is pi for x < 0).
+DISCONTINUOUS: tuple[type, ...] = (sp.sign, sp.Heaviside, sp.DiracDelta, sp.atan2, sp.re, sp.im, sp.arg)
+# Continuous functions with kinks: fine alone, but over a denominator that vanishes with them (abs(x)/x) they jump.
+KINKS: tuple[type, ...] = (sp.Abs, sp.Min, sp.Max)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,16 @@ class Variable:
     @property
     def noise(self) -> sp.Symbol:
         return symbol(f"_noise_{self.name}")
+
+    @property
+    def integers(self) -> tuple[str, ...]:
+        """The canonical parameters that are integers (binomial n)."""
+        family = self.family
+        return tuple(n for n in self.params if n in family.names and family.parameter(n).integer)
+
+    def stand_in(self, parameter: str) -> sp.Symbol:
+        """The symbol an integer parameter's value stands behind in the score (a name the language cannot spell)."""
+        return symbol(f"_param_{self.name}_{parameter}")
 
     @property
     def reparameterisation(self) -> Noise | None:
@@ -255,15 +269,42 @@ def _score_refusal(variable: Variable, moving: Sequence[str]) -> str:
     return (
         f"the score estimator does not apply to '{variable.name}': the support of its {variable.family.name} law "
         f"moves with {', '.join(moving)}, which the score function cannot see (it would be biased); use estimator "
-        "'pathwise' or 'auto'"
+        "'pathwise' or 'auto', and keep the function continuous in it (pathwise cannot see jumps either)"
     )
 
 
+def _denominators(expr: sp.Expr) -> list[sp.Expr]:
+    return [p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative]
+
+
+def _may_jump(expr: sp.Expr, name: sp.Symbol) -> bool:
+    """Whether ``expr`` may jump as ``name`` moves: ``name`` inside a step, a sign or a branch cut, or inside a kink
+    while it also appears in a denominator (``abs(x)/x``). Conservative: a false alarm costs variance (the score
+    estimator is used instead), a miss would cost a wrong answer."""
+    if any(name in jump.free_symbols for jump in expr.atoms(*DISCONTINUOUS)):
+        return True
+    kinked = any(name in kink.free_symbols for kink in expr.atoms(*KINKS))
+    return kinked and any(name in base.free_symbols for base in _denominators(expr))
+
+
 def _jumps_in(model: Model, variable: Variable) -> bool:
-    """Whether the function or a law jumps as ``variable`` moves (a step, a sign): differentiating through the
-    sampler would miss the jump's contribution (d/dθ E[heaviside(X - 1)] is a density, not 0)."""
+    """Whether the function or a law may jump as ``variable`` moves: differentiating through the sampler would miss
+    the jump's contribution (d/dθ E[heaviside(X - 1)] is a density, not 0)."""
     exprs = [model.function, *(e for v in model.variables for e in v.params.values())]
-    return any(variable.symbol in jump.free_symbols for expr in exprs for jump in expr.atoms(*DISCONTINUOUS))
+    return any(_may_jump(expr, variable.symbol) for expr in exprs)
+
+
+def _refuse_jumps_in_theta(exprs: Sequence[sp.Expr], wrt: set[sp.Symbol], where: tuple[str | int, ...]) -> None:
+    for expr in exprs:
+        for name in sorted(wrt & expr.free_symbols, key=str):
+            if _may_jump(expr, name):
+                raise located(
+                    InvalidInput,
+                    f"the function or a law may jump as {name} moves (a step, a sign or a branch cut with {name} "
+                    "inside): the derivative of the expectation then comes from the jump, which no draw sees, so "
+                    f"neither estimator applies; keep {name} out of sign, heaviside, atan2, re, im and abs(...)/(...)",
+                    where,
+                )
 
 
 def _treat(
@@ -279,13 +320,21 @@ def _treat(
         and not _jumps_in(model, variable)
     )
     moving = [p for p in SUPPORT_PARAMETERS.get(variable.family.name, ()) if params[p].free_symbols & wrt]
-    if estimator == "score" and moving:
+    if moving and (estimator == "score" or not reparameterisable):
         raise located(InvalidInput, _score_refusal(variable, moving), _loc("random", variable.name))
     if estimator == "score" or (estimator == "auto" and not reparameterisable):
         return "score"
     if not reparameterisable:
         raise located(InvalidInput, _pathwise_refusal(model, variable), _loc("random", variable.name))
     return "pathwise"
+
+
+def _log_density(variable: Variable, params: Mapping[str, sp.Expr]) -> sp.Expr:
+    """The log-density for the score. Integer parameters (free of theta: checked) enter as stand-in symbols whose
+    values the sampler supplies per draw, so that a binomial's loggamma(n + 1) is never evaluated exactly (n = 10^6
+    would take SymPy seconds, outside any timer); their terms vanish when differentiated by theta anyway."""
+    stand_ins = {name: variable.stand_in(name) if name in variable.integers else e for name, e in params.items()}
+    return variable.family.log_density(variable.symbol, stand_ins)
 
 
 def surrogate(model: Model, estimator: Estimator, budget: NodeBudget) -> Surrogate:
@@ -299,11 +348,14 @@ def surrogate(model: Model, estimator: Estimator, budget: NodeBudget) -> Surroga
         treatment = _treat(model, variable, params, wrt, estimator)
         treatments[variable.name] = treatment
         noise = variable.reparameterisation
+        _refuse_jumps_in_theta(list(params.values()), wrt, _loc("random", variable.name, "parameters"))
         if treatment == "pathwise" and noise is not None:
             substitutions[variable.symbol] = noise.transform(variable.noise, params)
         elif treatment == "score":
-            log_density += variable.family.log_density(variable.symbol, params)
-    value = to_engine(model.function.xreplace(substitutions))
+            log_density += _log_density(variable, params)
+    function = model.function.xreplace(substitutions)
+    _refuse_jumps_in_theta([function], wrt, _loc("function"))
+    value = to_engine(function)
     direct = tuple(differentiate(value, name) for name in model.wrt)
     budget.charge(direct)
     score = None
