@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # Stochastic derivatives (drawn and averaged in the workers, within compute_timeout and worker_memory_mb).
     max_samples: int = Field(2_000_000, ge=10, description="Monte Carlo draws in one stochastic-derivative request.")
 
+    # Distributions.
+    max_distribution_values: int = Field(
+        1_000_000, ge=1, description="Values in one of x, q or data of a distribution request (413 above)."
+    )
+
     # Operations.
     gzip_min_bytes: int = Field(
         65_536,
