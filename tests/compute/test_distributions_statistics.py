@@ -254,6 +254,11 @@ class TestPoints:
             ("log_pdf", 1, "log_pdf is +infinity at x = 0: the density is unbounded there"),
         ]
 
+    def test_warnings_are_capped_and_the_rest_counted(self) -> None:
+        result = describe(prepare("gamma", {"shape": 2, "scale": 1}), np.full(10_000, -1.0), np.array([1.0]), limit=3)
+        assert [(w.field, w.index) for w in result.warnings] == [("log_pdf", 0), ("log_pdf", 1), ("log_pdf", 2)]
+        assert result.warnings_omitted == 10_000 + 1 - 3
+
     def test_quantiles_invert_the_cdf_and_end_at_the_support(self) -> None:
         law = prepare("binomial", {"n": 8, "p": 0.5})
         result = describe(law, q=np.array([0.0, 0.03, 0.5, 1.0]))

@@ -95,7 +95,7 @@ def _statistics(
 ) -> Body:
     law = prepare(family, parameters)
     points, probabilities, observations = (bounded(v, n, limit) for v, n in ((x, "x"), (q, "q"), (data, "data")))
-    result = describe(law, points, probabilities)
+    result = describe(law, points, probabilities, max_warnings)
     body: Body = {
         "family": family,
         "parameters": law.given,
@@ -108,8 +108,8 @@ def _statistics(
     }
     if result.quantiles is not None:
         body["quantiles"] = result.quantiles
-    body["warnings"] = [asdict(w) for w in result.warnings[:max_warnings]]
-    body["warnings_omitted"] = max(0, len(result.warnings) - max_warnings)
+    body["warnings"] = [asdict(w) for w in result.warnings]
+    body["warnings_omitted"] = result.warnings_omitted
     if exact:
         body["exact"] = {k: asdict(v) for k, v in closed_forms(family, frozenset(parameters)).items()}
     if observations is not None:

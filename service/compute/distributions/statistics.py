@@ -84,6 +84,7 @@ class Statistics:
     at_x: dict[str, list[float | None]] | None = None
     quantiles: list[float | None] | None = None
     warnings: list[ValueWarning] = field(default_factory=list)
+    warnings_omitted: int = 0
 
 
 @contextmanager
@@ -184,8 +185,13 @@ def _density_names(law: Law) -> tuple[str, str]:
     return ("pmf", "log_pmf") if law.family.discrete else ("pdf", "log_pdf")
 
 
-def at_points(law: Law, x: np.ndarray) -> tuple[dict[str, list[float | None]], list[ValueWarning]]:
-    """pdf or pmf, its logarithm, cdf and sf at every ``x``."""
+Warnings = tuple[list[ValueWarning], int]
+"""The first warnings, and how many null values there are in all."""
+
+
+def at_points(law: Law, x: np.ndarray, limit: int) -> tuple[dict[str, list[float | None]], Warnings]:
+    """pdf or pmf, its logarithm, cdf and sf at every ``x``; a warning for each of the first ``limit`` null
+    values of each column."""
     rv = law.frozen()
     density, log_density = _density_names(law)
     with quiet():
@@ -195,12 +201,13 @@ def at_points(law: Law, x: np.ndarray) -> tuple[dict[str, list[float | None]], l
             "cdf": guarded(rv.cdf, x),
             "sf": guarded(rv.sf, x),
         }
+    bad = {name: np.flatnonzero(~np.isfinite(column)) for name, column in columns.items()}
     problems = [
-        ValueWarning(name, int(i), _point_reason(name, float(x[i]), float(column[i])))
-        for name, column in columns.items()
-        for i in np.flatnonzero(~np.isfinite(column))
+        ValueWarning(name, int(i), _point_reason(name, float(x[i]), float(columns[name][i])))
+        for name, indices in bad.items()
+        for i in indices[:limit]
     ]
-    return {name: _listed(column) for name, column in columns.items()}, problems
+    return {name: _listed(column) for name, column in columns.items()}, (problems, sum(map(len, bad.values())))
 
 
 def _point_reason(name: str, x: float, value: float) -> str:
@@ -220,7 +227,7 @@ def _listed(column: np.ndarray) -> list[float | None]:
     return listed
 
 
-def quantiles(law: Law, q: np.ndarray) -> tuple[list[float | None], list[ValueWarning]]:
+def quantiles(law: Law, q: np.ndarray, limit: int) -> tuple[list[float | None], Warnings]:
     """The smallest x with cdf(x) >= q for every probability ``q``; q = 0 gives the lower end of the support."""
     bad = np.flatnonzero(~((q >= 0) & (q <= 1)))
     if bad.size:
@@ -230,16 +237,21 @@ def quantiles(law: Law, q: np.ndarray) -> tuple[list[float | None], list[ValueWa
     rv = law.frozen()
     with quiet():
         values = np.where(q == 0, rv.support()[0], guarded(rv.ppf, q))
+    bad = np.flatnonzero(~np.isfinite(values))
     problems = [
         ValueWarning("quantiles", int(i), f"the {q[i]:g}-quantile is {'-' if values[i] < 0 else '+'}infinity")
-        for i in np.flatnonzero(~np.isfinite(values))
+        for i in bad[:limit]
     ]
-    return _listed(values), problems
+    return _listed(values), (problems, bad.size)
 
 
-def describe(law: Law, x: np.ndarray | None = None, q: np.ndarray | None = None) -> Statistics:
-    """The summary of ``law``, with values at ``x`` and quantiles at ``q`` when given."""
+def describe(law: Law, x: np.ndarray | None = None, q: np.ndarray | None = None, limit: int = 1000) -> Statistics:
+    """The summary of ``law``, with values at ``x`` and quantiles at ``q`` when given; at most ``limit``
+    warnings, with the count of the others."""
     summary, undefined, infinite = summarise(law)
-    at_x, x_problems = at_points(law, x) if x is not None else (None, [])
-    quantile, q_problems = quantiles(law, q) if q is not None else (None, [])
-    return Statistics(summary, undefined, infinite, _support(law), at_x, quantile, [*x_problems, *q_problems])
+    none: Warnings = ([], 0)
+    at_x, (x_listed, x_count) = at_points(law, x, limit) if x is not None else (None, none)
+    quantile, (q_listed, q_count) = quantiles(law, q, limit) if q is not None else (None, none)
+    listed = [*x_listed, *q_listed][:limit]
+    omitted = x_count + q_count - len(listed)
+    return Statistics(summary, undefined, infinite, _support(law), at_x, quantile, listed, omitted)
