@@ -49,7 +49,10 @@ def _initialise(memory_mb: int) -> None:
     # Derivatives may print integers longer than Python's default 4300 digits (2000! has 5736); the deadline, not
     # this limit, bounds the time their conversion takes here.
     sys.set_int_max_str_digits(1_000_000)
-    import service.compute.calculus  # noqa: F401  (warm: the first task must not pay for imports)
+    # Warm: the first task must not pay for imports (SymPy, SciPy's distributions, sympy.stats).
+    import service.compute.calculus
+    import service.compute.distributions.answers
+    import service.compute.stochastic  # noqa: F401
 
 
 def _ping(pause: float) -> int:
