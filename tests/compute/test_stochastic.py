@@ -16,6 +16,11 @@ from service.compute.limits import DEFAULT_LIMITS
 from service.compute.stochastic import ModelSpec, RandomSpec, StochasticTask, run
 from service.compute.stochastic.derivative import Estimates, _disagreements
 
+# The closed form's timer raises in whatever Python code runs when it fires; in this process that may be
+# hypothesis's gc callback, where Python reports the exception as unraisable (and the timer, which repeats every
+# 50 ms until disarmed, fires again). Worker processes have no such callbacks.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
 
 def task(
     function: str,

@@ -58,10 +58,13 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise _OutOfTime
 
 
+_REPEAT = 0.05  # s: a raise that lands where Python discards it (a __del__, a gc callback) is tried again
+
+
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
         yield
     finally:
