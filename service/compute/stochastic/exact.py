@@ -54,8 +54,12 @@ class OutOfBudget(Exception):
     """The closed form was not found within its time or memory budget (not an answer: worth trying again)."""
 
 
+_armed = [False]  # whether an alarm may raise: a signal that arrives while the deadline is being disarmed must not
+
+
 def _alarm(signum: int, frame: FrameType | None) -> None:
-    raise _OutOfTime
+    if _armed[0]:
+        raise _OutOfTime
 
 
 _REPEAT = 0.05  # s: a raise that lands where Python discards it (a __del__, a gc callback) is tried again
@@ -64,10 +68,12 @@ _REPEAT = 0.05  # s: a raise that lands where Python discards it (a __del__, a g
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, _alarm)
+    _armed[0] = True
     signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
         yield
     finally:
+        _armed[0] = False  # first: from here on an alarm is a no-op, wherever it lands
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
