@@ -1,7 +1,8 @@
 """Distribution endpoints: the catalogue, statistics at given parameters, and maximum-likelihood fits.
 
 Each handler sends its validated request to the worker pool (SciPy's cost grows with some parameters: a deadline and
-a memory limit bound it there) and returns the JSON body the compute layer made.
+a memory limit bound it there) and returns the JSON body the compute layer made. The answers are deterministic, so a
+small request seen before is answered from an LRU of bodies, without a worker.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel
 
 from service.api.routing import JSONRoute, json_response
 from service.compute.distributions import answers
 from service.config import Settings
+from service.runtime.cache import LRUCache
 from service.runtime.workers import WorkerPool
 from service.schemas.distributions import (
     DistributionsResponse,
@@ -33,10 +36,34 @@ def _answer(body: dict[str, Any]) -> Response:
     return json_response(orjson.dumps(body))
 
 
+_CACHED_BODY_BYTES = 16 * 1024  # larger requests (long x, q or data) are computed each time: rarely repeated
+
+
+def _answers(request: Request) -> LRUCache[bytes]:
+    state = request.app.state
+    if not hasattr(state, "distribution_answers"):
+        state.distribution_answers = LRUCache[bytes](_settings(request).cache_size)
+    cache: LRUCache[bytes] = state.distribution_answers
+    return cache
+
+
 async def _in_worker(request: Request, function: Callable[..., dict[str, Any]], *args: Any) -> Response:
-    """``function(*args)`` run in the worker pool, answered as JSON."""
-    pool: WorkerPool = request.app.state.pool
-    return _answer(await pool.run(function, *args))
+    """``function(*args)`` run in the worker pool (or its answer remembered), answered as JSON."""
+    key = orjson.dumps([function.__name__, *args], default=_plain, option=orjson.OPT_SORT_KEYS)
+    cache = _answers(request) if len(key) <= _CACHED_BODY_BYTES else None
+    body = cache.get(key) if cache is not None else None
+    if body is None:
+        pool: WorkerPool = request.app.state.pool
+        body = orjson.dumps(await pool.run(function, *args))
+        if cache is not None:
+            cache.put(key, body)
+    return json_response(body)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    raise TypeError(type(value).__name__)
 
 
 def _settings(request: Request) -> Settings:

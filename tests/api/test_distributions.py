@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from service.config import Settings
 from tests.conftest import http_client, started
@@ -106,6 +107,24 @@ class TestStatistics:
         result = (await statistics(client, "poisson", body)).json()
         assert len(result["warnings"]) == 20
         assert result["warnings_omitted"] == 10
+
+
+class TestRepeats:
+    async def test_a_repeated_request_is_answered_without_a_worker(
+        self, client: httpx.AsyncClient, app: FastAPI
+    ) -> None:
+        body = {"parameters": {"lam": 7.25}, "x": [0, 3], "q": [0.5]}
+        first = await statistics(client, "poisson", body)
+        answers = app.state.distribution_answers
+        hits = answers.hits
+        again = await statistics(client, "poisson", body)
+        assert again.json() == first.json()
+        assert answers.hits == hits + 1
+
+    async def test_another_parameter_is_another_answer(self, client: httpx.AsyncClient) -> None:
+        one = await statistics(client, "poisson", {"parameters": {"lam": 7.5}})
+        other = await statistics(client, "poisson", {"parameters": {"lam": 8.5}})
+        assert (one.json()["mean"], other.json()["mean"]) == (7.5, 8.5)
 
 
 class TestFit:
