@@ -16,7 +16,7 @@ from service.compute.distributions.inference import derive, hessian_sum, infer, 
 from service.compute.distributions.statistics import Law, prepare
 from service.compute.errors import InvalidInput
 
-psi1 = lambda t: special.polygamma(1, t)  # noqa: E731
+psi1 = lambda t: special.polygamma(1, t)  # noqa: E731  (a one-line alias read like the formula it stands in)
 
 # (family, parameters as a client writes them, textbook Fisher information per observation in those parameters)
 FISHER: list[tuple[str, dict[str, float], Callable[..., list[list[float]]]]] = [

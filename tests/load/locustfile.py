@@ -50,7 +50,7 @@ class NablaUser(FastHttpUser):
     """A client that sends the next request as soon as the last one is answered (a closed loop)."""
 
     wait_time = constant(0)
-    tasks = {_task(factory): weight for weight, factory in workload.WORKLOAD.values()}  # noqa: RUF012
+    tasks = {_task(factory): weight for weight, factory in workload.WORKLOAD.values()}  # noqa: RUF012  (locust reads tasks as a class attribute)
     network_timeout = 60.0
     connection_timeout = 10.0
 

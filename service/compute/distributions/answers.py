@@ -24,7 +24,8 @@ Body = dict[str, Any]
 
 @contextmanager
 def _in_body() -> Iterator[None]:
-    """Errors located in the request body, as the HTTP layer reports locations (``["body", "parameters", "p"]``)."""
+    """Errors located in the request body, as the HTTP layer reports locations (``["body", "parameters", "p"]``).
+    Also a decorator (``@_in_body()``)."""
     try:
         yield
     except NablaError as error:
@@ -68,6 +69,7 @@ def likelihood(inference: Inference) -> Body:
     }
 
 
+@_in_body()
 def statistics(
     family: str,
     parameters: Mapping[str, float],
@@ -79,20 +81,6 @@ def statistics(
     max_warnings: int,
 ) -> Body:
     """POST /v1/distributions/{family}/statistics; at most ``max_warnings`` warnings are listed."""
-    with _in_body():
-        return _statistics(family, parameters, x, q, exact, data, limit, max_warnings)
-
-
-def _statistics(
-    family: str,
-    parameters: Mapping[str, float],
-    x: Sequence[float] | None,
-    q: Sequence[float] | None,
-    exact: bool,
-    data: Sequence[float] | None,
-    limit: int,
-    max_warnings: int,
-) -> Body:
     law = prepare(family, parameters)
     points, probabilities, observations = (bounded(v, n, limit) for v, n in ((x, "x"), (q, "q"), (data, "data")))
     result = describe(law, points, probabilities, max_warnings)
