@@ -168,9 +168,13 @@ def run(task: StochasticTask) -> StochasticResult:
     at = dict(task.at)
     columns = draw(prepared.samplers, at, task.samples, task.seed)
     estimates = prepared.chosen.estimate(columns, task.samples)
+
+    def _estimates(candidate: CompiledSurrogate) -> Estimates:  # the chosen estimator is not evaluated twice
+        return estimates if candidate is prepared.chosen else candidate.estimate(columns, task.samples)
+
     se, low, high = _interval(estimates, task.samples, task.confidence)
     variance = {
-        name: _optional(candidate.estimate(columns, task.samples).variance) if candidate is not None else None
+        name: None if candidate is None else _optional(_estimates(candidate).variance)
         for name, candidate in prepared.alternatives.items()
     }
     form, values = _exact(task, at) if task.exact else (None, None)
