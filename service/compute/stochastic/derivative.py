@@ -57,11 +57,17 @@ class Prepared:
     alternatives: dict[str, CompiledSurrogate | None]
 
 
-def _attempt(model: Model, estimator: Estimator, budget: NodeBudget) -> CompiledSurrogate | None:
+def _attempt(
+    model: Model, estimator: Estimator, budget: NodeBudget, chosen: CompiledSurrogate
+) -> CompiledSurrogate | None:
+    """``estimator``'s compiled surrogate, or None where it does not apply; the chosen one's when they treat every
+    variable alike (auto that took pathwise everywhere is not compiled twice)."""
     try:
-        return CompiledSurrogate.of(surrogate(model, estimator, budget))
+        candidate = surrogate(model, estimator, budget)
     except NablaError:
         return None
+    same = candidate.treatments == chosen.surrogate.treatments
+    return chosen if same else CompiledSurrogate.of(candidate)
 
 
 @lru_cache(maxsize=128)
@@ -77,7 +83,7 @@ def prepare(spec: ModelSpec, estimator: Estimator) -> Prepared:
     budget = NodeBudget(spec.max_result_nodes)
     chosen = CompiledSurrogate.of(surrogate(model, estimator, budget))
     alternatives = {
-        name: chosen if name == estimator else _attempt(model, name, budget) for name in ("pathwise", "score")
+        name: chosen if name == estimator else _attempt(model, name, budget, chosen) for name in ("pathwise", "score")
     }
     return Prepared(model, tuple(Sampler.of(v) for v in model.variables), chosen, alternatives)
 
