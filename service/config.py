@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.compute import limits as default
 from service.compute.limits import Limits
 
 
@@ -27,26 +28,43 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NABLA_", frozen=True)
 
     # Expression language (static limits, checked while parsing).
-    max_expression_length: int = Field(10_000, ge=1, description="Characters in one expression.")
-    max_expression_nodes: int = Field(5_000, ge=1, description="Syntax-tree nodes in one expression.")
-    max_expression_depth: int = Field(100, ge=1, le=400, description="Nesting depth of one expression.")
+    max_expression_length: int = Field(default.MAX_EXPRESSION_LENGTH, ge=1, description="Characters in one expression.")
+    max_expression_nodes: int = Field(
+        default.MAX_EXPRESSION_NODES, ge=1, description="Syntax-tree nodes in one expression."
+    )
+    max_expression_depth: int = Field(
+        default.MAX_EXPRESSION_DEPTH, ge=1, le=400, description="Nesting depth of one expression."
+    )
     max_literal_digits: int = Field(
-        3_000, ge=1, le=4_000, description="Significant digits in one numeric literal (1000! has 2568)."
+        default.MAX_LITERAL_DIGITS,
+        ge=1,
+        le=4_000,
+        description="Significant digits in one numeric literal (1000! has 2568).",
     )
-    max_literal_exponent: int = Field(400, ge=1, description="Magnitude of a literal's decimal exponent.")
+    max_literal_exponent: int = Field(
+        default.MAX_LITERAL_EXPONENT, ge=1, description="Magnitude of a literal's decimal exponent."
+    )
     max_power_bits: int = Field(
-        9_000, ge=64, description="Bits an exact number (a power, a product) may have: about 2700 digits."
+        default.MAX_POWER_BITS,
+        ge=64,
+        description="Bits an exact number (a power, a product) may have: about 2700 digits.",
     )
-    max_functions: int = Field(64, ge=1, description="Functions in one Jacobian request.")
-    max_variables: int = Field(64, ge=1, description="Variables (and parameters) in one request.")
+    max_functions: int = Field(default.MAX_FUNCTIONS, ge=1, description="Functions in one Jacobian request.")
+    max_variables: int = Field(default.MAX_VARIABLES, ge=1, description="Variables (and parameters) in one request.")
 
     # Symbolic work (checked in the workers).
-    max_order: int = Field(1_000, ge=1, description="Highest derivative order.")
-    max_result_nodes: int = Field(200_000, ge=1, description="Nodes the derivatives may hold, all together.")
-    compute_timeout: float = Field(10.0, gt=0, description="Seconds one symbolic task may run.")
-    exact_timeout: float = Field(2.0, gt=0, description="Seconds the exact values at an exact point may take.")
-    max_exact_strings: int = Field(1_000, ge=0, description="Different exact strings in one request.")
-    worker_memory_mb: int = Field(2_048, ge=256, description="Address-space limit of a worker, MiB.")
+    max_order: int = Field(default.MAX_ORDER, ge=1, description="Highest derivative order.")
+    max_result_nodes: int = Field(
+        default.MAX_RESULT_NODES, ge=1, description="Nodes the derivatives may hold, all together."
+    )
+    compute_timeout: float = Field(default.COMPUTE_TIMEOUT, gt=0, description="Seconds one symbolic task may run.")
+    exact_timeout: float = Field(
+        default.EXACT_TIMEOUT, gt=0, description="Seconds the exact values at an exact point may take."
+    )
+    max_exact_strings: int = Field(
+        default.MAX_EXACT_STRINGS, ge=0, description="Different exact strings in one request."
+    )
+    worker_memory_mb: int = Field(default.WORKER_MEMORY_MB, ge=256, description="Address-space limit of a worker, MiB.")
     workers: int = Field(default_factory=_default_workers, ge=1, description="Symbolic worker processes.")
     max_queue: int | None = Field(
         None,
@@ -61,21 +79,27 @@ class Settings(BaseSettings):
     )
 
     # Numeric work (in the web process).
-    max_points: int = Field(2_000_000, ge=1, description="Points in one batch.")
-    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Bytes in one request body.")
+    max_points: int = Field(default.MAX_POINTS, ge=1, description="Points in one batch.")
+    max_body_bytes: int = Field(default.MAX_BODY_BYTES, ge=1024, description="Bytes in one request body.")
     inline_batch_values: int = Field(
-        20_000, ge=1, description="Above this many numbers a batch runs off the event loop."
+        default.INLINE_BATCH_VALUES, ge=1, description="Above this many numbers a batch runs off the event loop."
     )
-    cache_size: int = Field(512, ge=0, description="Compiled functions kept (LRU).")
-    refine_points: int = Field(32, ge=0, description="Non-finite points re-checked at high precision per request.")
-    max_warnings: int = Field(20, ge=0, description="Per-point warnings listed in one response.")
+    cache_size: int = Field(default.CACHE_SIZE, ge=0, description="Compiled functions kept (LRU).")
+    refine_points: int = Field(
+        default.REFINE_POINTS, ge=0, description="Non-finite points re-checked at high precision per request."
+    )
+    max_warnings: int = Field(default.MAX_WARNINGS, ge=0, description="Per-point warnings listed in one response.")
 
     # Stochastic derivatives (drawn and averaged in the workers, within compute_timeout and worker_memory_mb).
-    max_samples: int = Field(2_000_000, ge=10, description="Monte Carlo draws in one stochastic-derivative request.")
+    max_samples: int = Field(
+        default.MAX_SAMPLES, ge=10, description="Monte Carlo draws in one stochastic-derivative request."
+    )
 
     # Distributions.
     max_distribution_values: int = Field(
-        1_000_000, ge=1, description="Values in one of x, q or data of a distribution request (413 above)."
+        default.MAX_DISTRIBUTION_VALUES,
+        ge=1,
+        description="Values in one of x, q or data of a distribution request (413 above).",
     )
 
     # Operations.

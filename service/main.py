@@ -18,8 +18,7 @@ from service.middleware import AccessLog, BodyLimit, Unhandled
 from service.observability.logs import REQUEST_ID_HEADER, valid_request_id
 from service.observability.metrics import instrument
 from service.openapi import customise_openapi
-from service.runtime.calculus import Calculus
-from service.runtime.workers import WorkerPool
+from service.runtime.services import Services
 
 DESCRIPTION = """Exact symbolic derivatives and their values, fast.
 
@@ -34,20 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = WorkerPool(
-            settings.workers,
-            settings.compute_timeout,
-            settings.worker_memory_mb,
-            max_queue=settings.max_queue,
-            retry_after=settings.retry_after,
-        )
-        app.state.pool = pool
-        app.state.calculus = Calculus(settings, pool)
+        services = Services.of(settings)
+        app.state.services = services
         try:
-            await pool.warm()
+            await services.pool.warm()
             yield
         finally:
-            pool.close()
+            services.pool.close()
 
     app = FastAPIOffline(
         title="Nabla",

@@ -12,7 +12,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import problem
+from service.compute.errors import ErrorItem, TooLarge
+from service.errors import internal_error, problem
 from service.observability.logs import request_id
 
 log = logging.getLogger("nabla.errors")
@@ -64,9 +65,7 @@ class Unhandled:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if tracked.started or scope["type"] != "http":
                 raise
-            path = scope.get("path", "")
-            response = problem(500, "internal_error", "Internal server error", "an unexpected error occurred", path)
-            await response(scope, receive, send)
+            await problem(internal_error(), scope.get("path", ""))(scope, receive, send)
 
 
 class BodyLimit:
@@ -120,9 +119,8 @@ class BodyLimit:
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the request body is larger than {self.limit} bytes (NABLA_MAX_BODY_BYTES)"
-        errors = [{"loc": ["body"], "msg": detail, "type": "too_large"}]
-        response = problem(413, "too_large", "Request too large", detail, scope.get("path", ""), errors)
-        await response(scope, receive, send)
+        error = TooLarge(detail, [ErrorItem(("body",), detail, TooLarge.type)])
+        await problem(error, scope.get("path", ""))(scope, receive, send)
 
 
 class AccessLog:

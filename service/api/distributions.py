@@ -1,24 +1,14 @@
-"""Distribution endpoints: the catalogue, statistics at given parameters, and maximum-likelihood fits.
-
-Each handler sends its validated request to the worker pool (SciPy's cost grows with some parameters: a deadline and
-a memory limit bound it there) and returns the JSON body the compute layer made. The answers are deterministic, so a
-small request seen before is answered from an LRU of bodies, without a worker.
-"""
+"""Distribution endpoints: the catalogue, statistics at given parameters, and maximum-likelihood fits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
-from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Response
 
-from service.api.routing import JSONRoute, json_response
-from service.compute.distributions import answers
-from service.config import Settings
-from service.runtime.cache import LRUCache
-from service.runtime.workers import WorkerPool
+from service.api.deps import Distributions
+from service.api.routing import JSONRoute, json_response, reply
+from service.present import distributions as present
 from service.schemas.distributions import (
     DistributionsResponse,
     FamilyName,
@@ -32,68 +22,37 @@ router = APIRouter(prefix="/v1", tags=["distributions"], route_class=JSONRoute)
 Family = Annotated[FamilyName, Path(description="The family, as listed by GET /v1/distributions.", examples=["gamma"])]
 
 
-def _answer(body: dict[str, Any]) -> Response:
-    return json_response(orjson.dumps(body))
-
-
-_CACHED_BODY_BYTES = 16 * 1024  # larger requests (long x, q or data) are computed each time: rarely repeated
-
-
-def _answers(request: Request) -> LRUCache[bytes]:
-    state = request.app.state
-    if not hasattr(state, "distribution_answers"):
-        state.distribution_answers = LRUCache[bytes](_settings(request).cache_size)
-    cache: LRUCache[bytes] = state.distribution_answers
-    return cache
-
-
-async def _in_worker(request: Request, function: Callable[..., dict[str, Any]], *args: Any) -> Response:
-    """``function(*args)`` run in the worker pool (or its answer remembered), answered as JSON."""
-    key = orjson.dumps([function.__name__, *args], default=_plain, option=orjson.OPT_SORT_KEYS)
-    cache = _answers(request) if len(key) <= _CACHED_BODY_BYTES else None
-    body = cache.get(key) if cache is not None else None
-    if body is None:
-        pool: WorkerPool = request.app.state.pool
-        body = orjson.dumps(await pool.run(function, *args))
-        if cache is not None:
-            cache.put(key, body)
-    return json_response(body)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump()
-    raise TypeError(type(value).__name__)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-@router.get("/distributions", response_model=DistributionsResponse, summary="The distribution families")
+@router.get(
+    "/distributions",
+    response_model=DistributionsResponse,
+    summary="The distribution families",
+    description="Every family with its parameters (name, constraint, description), support and convention.",
+)
 async def distributions() -> Response:
-    return _answer(answers.catalogue())
+    return json_response(present.catalogue())
 
 
 @router.post(
     "/distributions/{family}/statistics",
     response_model=StatisticsResponse,
     summary="Statistics, densities, quantiles, closed forms and likelihood of one distribution",
+    description=(
+        "Moments, entropy, median and mode at `parameters`; with `x` the pdf or pmf, its log, the cdf and sf; with "
+        "`q` the quantiles; with `exact` the closed forms; with `data` the log-likelihood, score and information."
+    ),
 )
-async def statistics(family: Family, body: StatisticsRequest, request: Request) -> Response:
-    settings = _settings(request)
-    values = (body.parameters, body.x, body.q, body.exact, body.data)
-    limits = (settings.max_distribution_values, settings.max_warnings)
-    return await _in_worker(request, answers.statistics, family, *values, *limits)
+async def statistics(family: Family, body: StatisticsRequest, service: Distributions) -> Response:
+    return await reply(service, present.statistics, await service.statistics(body.to_query(family)))
 
 
 @router.post(
     "/distributions/{family}/fit",
     response_model=FitResponse,
     summary="Maximum-likelihood estimate with standard errors and Fisher information",
+    description=(
+        "The maximum-likelihood estimate of the family's parameters from `data` (some may be `fixed`), standard "
+        "errors from the inverse Fisher information, Wald intervals, and the likelihood quantities there."
+    ),
 )
-async def fit(family: Family, body: FitRequest, request: Request) -> Response:
-    values = (body.data, body.fixed, body.parameterization, body.confidence)
-    limit = _settings(request).max_distribution_values
-    return await _in_worker(request, answers.maximum_likelihood, family, *values, limit)
+async def fit(family: Family, body: FitRequest, service: Distributions) -> Response:
+    return await reply(service, present.fit, await service.fit(body.to_query(family)))

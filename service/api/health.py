@@ -11,7 +11,7 @@ from prometheus_client.exposition import choose_encoder
 from pydantic import BaseModel
 
 from service.compute.errors import ServiceUnavailable
-from service.runtime.workers import WorkerPool
+from service.runtime.services import Services
 
 router = APIRouter(tags=["operations"])
 
@@ -58,7 +58,8 @@ async def readyz_head(request: Request) -> Response:
 
 
 def _check_ready(request: Request) -> None:
-    pool: WorkerPool | None = getattr(request.app.state, "pool", None)
+    services: Services | None = getattr(request.app.state, "services", None)
+    pool = None if services is None else services.pool
     if pool is not None and pool.ready:
         return
     state = "shutting down" if pool is not None and pool.closing else "starting its workers"

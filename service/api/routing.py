@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import orjson
@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.types import Scope
 
 from service.compute.points import RawJSON
+from service.runtime.base import Service
 
 _THREAD_DECODE_BYTES = 256 * 1024
 
@@ -65,3 +66,16 @@ def _as_json(scope: Scope) -> Scope:
 def json_response(body: bytes, status_code: int = 200) -> Response:
     """A response whose body is already JSON bytes."""
     return Response(body, status_code=status_code, media_type="application/json")
+
+
+class Answer(Protocol):
+    @property
+    def size(self) -> int: ...
+
+
+A = TypeVar("A", bound=Answer)
+
+
+async def reply(service: Service, present: Callable[[A], bytes], answer: A) -> Response:
+    """The JSON response of ``answer``, presented off the event loop when it is large."""
+    return json_response(await service.offload(answer.size, lambda: present(answer)))

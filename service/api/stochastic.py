@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from service.api.routing import JSONRoute, json_response
-from service.runtime import stochastic
+from service.api.deps import Stochastic
+from service.api.routing import JSONRoute, reply
+from service.present.stochastic import present
 from service.schemas.stochastic import StochasticRequest, StochasticResponse
 
 router = APIRouter(prefix="/v1", tags=["stochastic"], route_class=JSONRoute)
@@ -15,7 +16,11 @@ router = APIRouter(prefix="/v1", tags=["stochastic"], route_class=JSONRoute)
     "/stochastic-derivative",
     response_model=StochasticResponse,
     summary="Derivative of an expectation (pathwise, score function or both)",
+    description=(
+        "d/dθ E[f(X, θ)] where the laws of the random variables in `random` depend on the names of `at`: a Monte "
+        "Carlo estimate with its standard error and confidence interval, the variance of every estimator that "
+        "applies on the same draws, and the closed form when one is found."
+    ),
 )
-async def stochastic_derivative(body: StochasticRequest, request: Request) -> Response:
-    state = request.app.state
-    return json_response(await stochastic.answer(body, state.settings, state.pool))
+async def stochastic_derivative(body: StochasticRequest, stochastic: Stochastic) -> Response:
+    return await reply(stochastic, present, await stochastic.answer(body.to_query()))

@@ -8,20 +8,43 @@ it runs in a worker process with a deadline; results are plain values that pickl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
 from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine, to_sympy
-from service.compute.errors import InvalidExpression, InvalidInput, LimitExceeded, NablaError, located
+from service.compute.errors import InvalidExpression, InvalidInput, NablaError, located
 from service.compute.language.build import build, free_names
 from service.compute.language.functions import CONSTANTS
 from service.compute.language.printer import UnprintableExpression, to_latex, to_text
 from service.compute.language.syntax import parse
-from service.compute.limits import DEFAULT_LIMITS, Limits
+from service.compute.limits import DEFAULT_LIMITS, MAX_RESULT_NODES, MAX_VARIABLES, Limits, check_variable_count
 
-__all__ = ["CalculusResult", "CalculusTask", "Symbolic", "natural_key", "parse_functions", "run"]
+__all__ = ["CalculusQuery", "CalculusResult", "CalculusTask", "Symbolic", "natural_key", "parse_functions", "run"]
+
+
+@dataclass(frozen=True)
+class CalculusQuery:
+    """A validated calculus request in plain values: what the client asked, before any symbolic work."""
+
+    operation: str  # derivative | gradient | jacobian | hessian | directional
+    functions: tuple[str, ...]
+    variables: tuple[str, ...] | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    wrt: tuple[str, ...] = ()
+    order: int = 1
+    at: Any = None
+    points: Any = None
+    direction: Any = None
+    normalize: bool = True
+    classify: bool = False  # hessian only: eigenvalues and definiteness
+
+    @property
+    def single(self) -> bool:
+        """One point (``at``) rather than a batch."""
+        return self.at is not None
 
 
 @dataclass(frozen=True)
@@ -35,8 +58,8 @@ class CalculusTask:
     wrt: tuple[str, ...] = ()  # derivative only: differentiate by these names in turn
     order: int = 1  # derivative only, without wrt: the order in the function's one variable
     limits: Limits = DEFAULT_LIMITS
-    max_nodes: int = 200_000
-    max_variables: int = 64  # variables and parameters together
+    max_nodes: int = MAX_RESULT_NODES
+    max_variables: int = MAX_VARIABLES  # variables and parameters together
 
 
 @dataclass(frozen=True)
@@ -82,13 +105,7 @@ def parse_functions(task: CalculusTask) -> tuple[list[sp.Expr], tuple[str, ...]]
     if variables is None:
         names = set().union(*(free_names(t) for t in trees)) - set(CONSTANTS) - set(task.parameters)
         variables = tuple(sorted(names | (set(task.wrt) - set(task.parameters)), key=natural_key))
-    if len(variables) + len(task.parameters) > task.max_variables:
-        raise located(
-            LimitExceeded,
-            f"the function has {len(variables)} variables and {len(task.parameters)} parameters; together they may "
-            f"be at most {task.max_variables} (NABLA_MAX_VARIABLES)",
-            ("body", "variables"),
-        )
+    check_variable_count(len(variables), len(task.parameters), task.max_variables)
     exprs = []
     for index, tree in enumerate(trees):
         try:

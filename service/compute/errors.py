@@ -1,7 +1,10 @@
 """The error tree of Nabla. Every failure a client can cause is one of these; anything else is a bug.
 
     NablaError
-    ├── MalformedJSON              400  the body is not JSON (found late, inside a large batch)
+    ├── MalformedJSON              400  the body is not JSON
+    ├── InvalidRequest             422  the body does not match the request schema (a field missing, mistyped, unknown)
+    ├── NotFound                   404  no such path
+    ├── MethodNotAllowed           405  the path exists, the method does not
     ├── InvalidExpression          422  the function text is not a valid expression
     │   ├── ExpressionSyntaxError  422  bad syntax: names the position and what was expected
     │   ├── UnsupportedFunction    422  a call to a function outside the allowlist
@@ -11,9 +14,11 @@
     ├── LimitExceeded              422  a configured limit was exceeded
     │   ├── TooLarge               413  a batch or body larger than the configured maximum
     │   └── TooComplex             422  symbolic work over its node budget or its deadline
-    └── ServiceUnavailable         503  a worker crashed; retry after a moment
+    ├── ServiceUnavailable         503  at capacity, starting, or a worker crashed; retry after a moment
+    └── InternalError              500  a bug (never the client's fault): logged, and nothing of it is revealed
 
-Each class carries a ``type`` slug, a ``title`` and an HTTP ``status``. Instances carry a ``detail`` sentence and a
+Each class carries a ``type`` slug (the problem's ``type`` is ``/problems/<slug>``), a ``title`` and an HTTP
+``status``. Instances carry a ``detail`` sentence and a
 list of ``errors``, each ``{"loc": [...], "msg": ..., "type": ...}`` plus optional ``position``. They are plain,
 picklable values: workers raise them and the web process re-raises them unchanged.
 """
@@ -85,6 +90,24 @@ class MalformedJSON(NablaError):
     status = 400
 
 
+class InvalidRequest(NablaError):
+    type = "validation_error"
+    title = "Invalid request"
+    status = 422
+
+
+class NotFound(NablaError):
+    type = "not_found"
+    title = "Not found"
+    status = 404
+
+
+class MethodNotAllowed(NablaError):
+    type = "method_not_allowed"
+    title = "Method not allowed"
+    status = 405
+
+
 class InvalidExpression(NablaError):
     type = "invalid_expression"
     title = "Invalid expression"
@@ -141,8 +164,17 @@ class ServiceUnavailable(NablaError):
     status = 503
 
 
+class InternalError(NablaError):
+    type = "internal_error"
+    title = "Internal server error"
+    status = 500
+
+
 ERROR_CLASSES: tuple[type[NablaError], ...] = (
     MalformedJSON,
+    InvalidRequest,
+    NotFound,
+    MethodNotAllowed,
     InvalidExpression,
     ExpressionSyntaxError,
     UnsupportedFunction,
@@ -153,4 +185,5 @@ ERROR_CLASSES: tuple[type[NablaError], ...] = (
     TooLarge,
     TooComplex,
     ServiceUnavailable,
+    InternalError,
 )

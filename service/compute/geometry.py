@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from service.compute.errors import InvalidInput, count, located
+from service.compute.errors import InvalidInput, located
 
 CLASSIFICATIONS = (
     "positive definite",
@@ -18,16 +18,28 @@ CLASSIFICATIONS = (
 )
 
 
-def _validate_direction(direction: Sequence[float], variables: Sequence[str], normalize: bool) -> np.ndarray:
+@dataclass(frozen=True)
+class Directional:
+    """Directional derivatives along one direction, and the steepest ascent, at N points."""
+
+    values: np.ndarray  # (N,)
+    unit: np.ndarray  # (n,) the direction as used
+    ascent: np.ndarray  # (N, n) unit vectors of steepest ascent; NaN at a critical point
+    rates: np.ndarray  # (N,) the gradient's norm
+
+
+@dataclass(frozen=True)
+class Definiteness:
+    """Eigenvalues (ascending) and definiteness of N symmetric Hessians; NaN and None where not finite."""
+
+    eigenvalues: np.ndarray  # (N, n)
+    classes: tuple[str | None, ...]
+
+
+def unit_direction(direction: Sequence[float], normalize: bool) -> np.ndarray:
+    """The direction as used (one component per variable: ``points.read_vector`` checked it), scaled to unit length
+    when ``normalize``; the zero vector has no unit direction."""
     vector = np.asarray(direction, dtype=float)
-    if vector.shape != (len(variables),):
-        raise located(
-            InvalidInput,
-            f"direction has {count(len(vector), 'component')} but there {'is' if len(variables) == 1 else 'are'} "
-            f"{count(len(variables), 'variable')} ({', '.join(variables)}); give one component per variable, in "
-            "that order",
-            ("body", "direction"),
-        )
     norm = _norms(vector[None, :])[0]
     if normalize and norm == 0.0:
         raise located(
@@ -53,33 +65,19 @@ def _norms(rows: np.ndarray) -> np.ndarray:
         return finite
 
 
-def directional(
-    gradients: np.ndarray, direction: Sequence[float], normalize: bool, variables: Sequence[str], single: bool
-) -> dict[str, Any]:
-    """Directional derivatives along ``direction`` and the steepest-ascent direction and rate at each point.
+def directional(gradients: np.ndarray, unit: np.ndarray) -> Directional:
+    """Directional derivatives along ``unit`` (from ``unit_direction``) and the steepest-ascent direction and rate at
+    each point.
 
     ``gradients`` is N x n. The rate of steepest ascent is the gradient's norm, along the normalised gradient; at a
-    critical point (zero gradient) there is no ascent direction and it is null.
+    critical point (zero gradient) there is no ascent direction and it is NaN.
     """
-    unit = _validate_direction(direction, variables, normalize)
     rates = _norms(gradients)
     with np.errstate(all="ignore"):
         values = gradients @ unit
         scaled = gradients / np.abs(gradients).max(axis=1, initial=0.0)[:, None]
         ascent = np.where(rates[:, None] > 0, scaled / np.linalg.norm(scaled, axis=1)[:, None], np.nan)
-    if single:
-        return {
-            "value": values[0],
-            "gradient": gradients[0],
-            "direction": unit,
-            "steepest_ascent": {"direction": ascent[0], "rate": rates[0]},
-        }
-    return {
-        "values": values,
-        "gradients": gradients,
-        "direction": unit,
-        "steepest_ascent": {"directions": ascent, "rates": rates},
-    }
+    return Directional(values, unit, ascent, rates)
 
 
 def _classify(eigenvalues: np.ndarray) -> list[str | None]:
@@ -98,7 +96,7 @@ def _classify(eigenvalues: np.ndarray) -> list[str | None]:
     return [None if c < 0 else CLASSIFICATIONS[c] for c in code.tolist()]
 
 
-def classify_hessians(hessians: np.ndarray, single: bool) -> dict[str, Any]:
+def classify_hessians(hessians: np.ndarray) -> Definiteness:
     """Eigenvalues (ascending) and definiteness of each symmetric N x n x n Hessian; null where not finite.
 
     An eigenvalue within n * eps * max|eigenvalue| of zero counts as zero. The zero matrix is reported as
@@ -109,6 +107,4 @@ def classify_hessians(hessians: np.ndarray, single: bool) -> dict[str, Any]:
     if finite.any():
         eigenvalues[finite] = np.linalg.eigvalsh(hessians[finite])
     classes = _classify(eigenvalues) if hessians.shape[1] else [None] * len(hessians)
-    if single:
-        return {"eigenvalues": eigenvalues[0], "classification": classes[0]}
-    return {"eigenvalues": eigenvalues, "classifications": classes}
+    return Definiteness(eigenvalues, tuple(classes))

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import orjson
@@ -172,7 +172,8 @@ def _fast_matrix(rows: Sequence[Sequence[Any]], width: int, may_hold_booleans: b
     return matrix
 
 
-def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> list[float]:
+def _check_point(raw: Any, names: Sequence[str], loc: Loc) -> None:
+    """A point (or a vector given like one) has exactly one coordinate per name."""
     if isinstance(raw, Mapping):
         missing = [n for n in names if n not in raw]
         extra = [k for k in raw if k not in names]
@@ -183,8 +184,7 @@ def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> li
                 + "; ".join(p for p in parts if p),
                 loc,
             )
-        return [_number(raw[n], (*loc, n), constants) for n in names]
-    if isinstance(raw, list):
+    elif isinstance(raw, list):
         if len(raw) != len(names):
             raise _error(
                 f"{_where(loc)} has {count(len(raw), 'value')} but there {'is' if len(names) == 1 else 'are'} "
@@ -192,8 +192,38 @@ def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> li
                 f"({', '.join(names)}); give one value per variable, in that order",
                 loc,
             )
-        return [_number(v, (*loc, i), constants) for i, v in enumerate(raw)]
-    raise _error(f"{_where(loc)} must be an array or an object of coordinates, got {_json_type(raw)}", loc)
+    else:
+        raise _error(f"{_where(loc)} must be an array or an object of coordinates, got {_json_type(raw)}", loc)
+
+
+def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> list[float]:
+    _check_point(raw, names, loc)
+    if isinstance(raw, Mapping):
+        return [_number(raw[n], (*loc, n), constants) for n in names]
+    return [_number(v, (*loc, i), constants) for i, v in enumerate(raw)]
+
+
+def check_shapes(variables: Sequence[str], at: Any = None, points: Any = None, direction: Any = None) -> None:
+    """The sizes of a point, a batch (its columns, or its first row) and a direction against the variables: cheap
+    checks that read no values, so that a request of the wrong shape is refused before any symbolic work."""
+    if at is not None:
+        _check_point(at, variables, ("at",))
+    if direction is not None:
+        _check_point(direction, variables, ("direction",))
+    if isinstance(points, list) and points and isinstance(points[0], list | Mapping):
+        _check_point(points[0], variables, ("points", 0))
+    elif isinstance(points, Mapping):
+        extra = [k for k in points if k not in variables]
+        if extra or any(n not in points for n in variables):
+            _columns_error(variables, extra)
+
+
+def _columns_error(names: Sequence[str], extra: Sequence[str]) -> NoReturn:
+    raise _error(
+        f"points given as columns must have one array for each variable ({', '.join(names)})"
+        + (f"; unknown: {', '.join(extra)}" if extra else ""),
+        ("points",),
+    )
 
 
 def read_vector(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> list[float]:
@@ -274,11 +304,7 @@ def _rows(raw: Any, names: Sequence[str], max_points: int, constants: Constants)
         columns: list[Any] = [raw.get(n) for n in names]
         extra = [k for k in raw if k not in names]
         if extra or any(not isinstance(c, list) for c in columns):
-            raise _error(
-                f"points given as columns must have one array for each variable ({', '.join(names)})"
-                + (f"; unknown: {', '.join(extra)}" if extra else ""),
-                ("points",),
-            )
+            _columns_error(names, extra)
         lengths = {len(c) for c in columns if isinstance(c, list)}
         if len(lengths) > 1:
             raise _error("every column of points must have the same length", ("points",))
@@ -322,16 +348,11 @@ def read_points(
     at: Any = None,
     points: Any = None,
     max_points: int,
-    constants: Constants | None = None,
+    constants: Constants,
 ) -> Points | None:
     """The evaluation points of a request as one matrix over variables and parameters, or None when there are none.
 
-    ``constants`` holds the value of every exact string in the request (``exact_constants``, run in a worker);
-    without it, exact strings are evaluated here (for tests and trusted callers only: it is symbolic work)."""
-    if constants is None:
-        if points is not None:
-            points = decode_batch(points, len(variables), max_points)
-        constants = exact_constants(sorted(strings_in(parameters, at, points)))
+    ``constants`` holds the value of every exact string in the request (``exact_constants``, run in a worker)."""
     names = list(parameters)
     values = _parameter_row(parameters, names, constants)
     if at is not None:

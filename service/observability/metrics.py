@@ -26,6 +26,7 @@ from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.runtime.cache import LRUCache
+from service.runtime.services import Services
 from service.runtime.workers import WorkerPool
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -71,12 +72,11 @@ class RuntimeCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        pool = getattr(self.state, "pool", None)
-        if isinstance(pool, WorkerPool):
-            yield from _pool_metrics(pool)
-        calculus = getattr(self.state, "calculus", None)
-        if calculus is not None:
-            yield from _cache_metrics(calculus.cache)
+        services = getattr(self.state, "services", None)
+        if isinstance(services, Services):
+            yield from _pool_metrics(services.pool)
+            yield from _cache_metrics("compiled", "compiled functions", services.calculus.cache)
+            yield from _cache_metrics("distribution_answers", "distribution answers", services.distributions.cache)
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
@@ -105,7 +105,11 @@ def _pool_metrics(pool: WorkerPool) -> Iterator[Metric]:
     yield _gauge("nabla_ready", "1 when the workers are warm and the process is not shutting down.", int(pool.ready))
 
 
-def _cache_metrics(cache: LRUCache[Any]) -> Iterator[Metric]:
-    yield _counter("nabla_compiled_cache_hits", "Requests served from the compiled-function cache.", cache.hits)
-    yield _counter("nabla_compiled_cache_misses", "Requests that needed a worker and a compilation.", cache.misses)
-    yield _gauge("nabla_compiled_cache_entries", "Compiled functions held (NABLA_CACHE_SIZE at most).", len(cache))
+def _cache_metrics(name: str, what: str, cache: LRUCache[Any]) -> Iterator[Metric]:
+    yield _counter(f"nabla_{name}_cache_hits", f"Requests served from the cache of {what}.", cache.hits)
+    yield _counter(
+        f"nabla_{name}_cache_misses", f"Requests that needed a worker: not in the cache of {what}.", cache.misses
+    )
+    yield _gauge(
+        f"nabla_{name}_cache_entries", f"Entries held in the cache of {what} (NABLA_CACHE_SIZE at most).", len(cache)
+    )

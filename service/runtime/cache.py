@@ -27,6 +27,10 @@ class LRUCache(Generic[V]):
         self._entries.move_to_end(key)
         return entry
 
+    def peek(self, key: Hashable) -> V | None:
+        """The entry, if held, without counting a hit or a miss or refreshing it."""
+        return self._entries.get(key)
+
     def put(self, key: Hashable, value: V) -> None:
         if self.size <= 0:
             return

@@ -1,56 +1,47 @@
-"""The calculus operations end to end, between a validated query and a JSON-ready answer.
+"""The calculus service: a validated query in, an answer out, over the worker pool and the compiled-function cache.
 
 The fast path is a cache hit: no parsing, no differentiation, no compilation, no process boundary, just the
-compiled kernel over the points. A miss pays one round trip to a worker, then one compilation. Batches larger than
-``inline_batch_values`` numbers are read, evaluated and encoded in a thread, so the event loop keeps serving.
+compiled kernel over the points. A miss pays one round trip to a worker, then one compilation. Everything a query can
+get wrong without symbolic work (limits, the sizes of a point and a direction when the variables are given) is
+refused before any worker call; the rest as soon as the worker has said what the variables are, before compiling.
+Batches larger than ``inline_batch_values`` numbers are read and evaluated in a thread, so the event loop keeps
+serving.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
 from service.compute import calculus
-from service.compute.calculus import CalculusResult, CalculusTask
+from service.compute.answer import CalculusAnswer, answer
+from service.compute.calculus import CalculusQuery, CalculusResult, CalculusTask
 from service.compute.errors import LimitExceeded, TooComplex, located
 from service.compute.exact import ExactValues, exact_values
+from service.compute.geometry import unit_direction
+from service.compute.limits import check_variable_count
 from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
 from service.compute.points import (
     Constants,
     Points,
     RawJSON,
+    check_shapes,
     decode_batch,
     exact_constants,
     read_points,
+    read_vector,
     strings_in,
 )
 from service.config import Settings
+from service.runtime.base import Service
 from service.runtime.cache import LRUCache
-from service.runtime.present import encode, merge_exact, present
 from service.runtime.workers import WorkerPool
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class CalculusQuery:
-    """A validated calculus request, in plain values."""
-
-    operation: str  # derivative | gradient | jacobian | hessian | directional
-    functions: tuple[str, ...]
-    variables: tuple[str, ...] | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    wrt: tuple[str, ...] = ()
-    order: int = 1
-    at: Any = None
-    points: Any = None
-    direction: Any = None
-    normalize: bool = True
-    classify: bool = False  # hessian only: eigenvalues and definiteness
 
 
 @dataclass(frozen=True)
@@ -59,19 +50,45 @@ class Compiled:
     evaluator: Evaluator
 
 
-class Calculus:
-    """Calculus requests over a worker pool and a compiled-function cache."""
+class SingleFlight:
+    """Concurrent requests for the same key share one computation."""
+
+    def __init__(self) -> None:
+        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def run(self, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+        pending = self._pending.get(key)
+        if pending is not None:
+            result: T = await asyncio.shield(pending)
+            return result
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            value = await make()
+            future.set_result(value)
+            return value
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: waiters (if any) re-raise it
+            raise
+        finally:
+            del self._pending[key]
+
+
+class CalculusService(Service):
+    """Calculus queries over a worker pool and a compiled-function cache."""
 
     def __init__(self, settings: Settings, pool: WorkerPool) -> None:
-        self.settings = settings
-        self.pool = pool
+        super().__init__(settings, pool)
         self.cache: LRUCache[Compiled] = LRUCache(settings.cache_size)
-        self._pending: dict[CalculusTask, asyncio.Future[Compiled]] = {}
+        self._symbolic = SingleFlight()
+        self._compiling = SingleFlight()
 
     def task(self, query: CalculusQuery) -> CalculusTask:
-        """The cache key and worker task of ``query``, once its sizes are within the limits."""
+        """The cache key and worker task of ``query``, once it is within the limits."""
         self._validate(query)
         operation = "gradient" if query.operation == "directional" else query.operation
+        settings = self.settings
         return CalculusTask(
             operation=operation,
             functions=query.functions,
@@ -79,9 +96,9 @@ class Calculus:
             parameters=tuple(query.parameters),
             wrt=query.wrt,
             order=query.order,
-            limits=self.settings.limits(),
-            max_nodes=self.settings.max_result_nodes,
-            max_variables=self.settings.max_variables,
+            limits=settings.limits(),
+            max_nodes=settings.max_result_nodes,
+            max_variables=settings.max_variables,
         )
 
     def _validate(self, query: CalculusQuery) -> None:
@@ -96,67 +113,52 @@ class Calculus:
         if len(query.functions) > settings.max_functions:
             raise located(
                 LimitExceeded,
-                f"{len(query.functions)} functions is above the limit of {settings.max_functions}",
+                f"{len(query.functions)} functions is above the limit of {settings.max_functions} "
+                "(NABLA_MAX_FUNCTIONS)",
                 ("body", "functions"),
             )
-        names = len(query.variables or ()) + len(query.parameters)
-        if names > settings.max_variables:
-            raise located(
-                LimitExceeded,
-                f"{names} variables and parameters is above the limit of {settings.max_variables}",
-                ("body", "variables"),
-            )
+        if query.variables is not None:
+            check_variable_count(len(query.variables), len(query.parameters), settings.max_variables)
+            check_shapes(query.variables, query.at, query.points, query.direction)
 
-    async def compiled(self, task: CalculusTask) -> Compiled:
-        """The compiled result of ``task``: from the cache, from a request already computing it, or computed."""
+    async def compiled(self, task: CalculusTask, query: CalculusQuery) -> Compiled:
+        """The compiled result of ``task``: from the cache, from a request already computing it, or computed; the
+        query's shapes are checked against the variables before anything is compiled."""
         hit = self.cache.get(task)
         if hit is not None:
+            check_shapes(hit.result.variables, query.at, query.points, query.direction)
             return hit
-        pending = self._pending.get(task)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Compiled] = asyncio.get_running_loop().create_future()
-        self._pending[task] = future
-        try:
-            result = await self.pool.run(calculus.run, task)
-            inputs = result.variables + result.parameters
-            evaluator = await asyncio.to_thread(_compile, inputs, result)
-            compiled = Compiled(result, evaluator)
-            self.cache.put(task, compiled)
-            future.set_result(compiled)
-            return compiled
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved: waiters (if any) re-raise it
-            raise
-        finally:
-            del self._pending[task]
+        result = await self._symbolic.run(task, lambda: self.pool.run(calculus.run, task))
+        check_shapes(result.variables, query.at, query.points, query.direction)
+        return await self._compiling.run(task, lambda: self._compile(task, result))
 
-    async def offload(self, size: int, work: Callable[[], T]) -> T:
-        """Run ``work`` inline when small, in a thread when it handles more than the inline limit."""
-        if size <= self.settings.inline_batch_values:
-            return work()
-        return await asyncio.to_thread(work)
+    async def _compile(self, task: CalculusTask, result: CalculusResult) -> Compiled:
+        hit = self.cache.peek(task)  # compiled meanwhile by another request
+        if hit is not None:
+            return hit
+        evaluator = await asyncio.to_thread(_compile, result.variables + result.parameters, result)
+        compiled = Compiled(result, evaluator)
+        self.cache.put(task, compiled)
+        return compiled
 
-    async def answer(self, query: CalculusQuery) -> bytes:
-        """The JSON body answering ``query``: evaluate, check an exact point exactly, present, encode."""
-        compiled = await self.compiled(self.task(query))
-        size = _batch_size(query) * max(1, len(compiled.result.derivatives))
-        width = len(compiled.result.variables)
-        batch, strings = await self.offload(size, lambda: self.decode(query, width))
+    async def answer(self, query: CalculusQuery) -> CalculusAnswer:
+        """Evaluate ``query``, check an exact point exactly, and say what the numbers mean."""
+        compiled = await self.compiled(self.task(query), query)
+        result = compiled.result
+        size = _batch_size(query) * max(1, len(result.derivatives))
+        batch, strings = await self.offload(size, lambda: self.decode(query, len(result.variables)))
         constants = await self.constants(strings)
+        unit = None
+        if query.operation == "directional":
+            direction = read_vector(query.direction, result.variables, ("direction",), constants)
+            unit = unit_direction(direction, query.normalize)
         points, evaluation = await self.offload(size, lambda: self.evaluate(query, compiled, batch, constants))
         exact, timed_out = None, None
         if evaluation is not None and points is not None and points.exact is not None:
             exact = await self.exact(compiled, points.exact)
-            if exact is None:
-                timed_out = self.exact_timeout
-            else:
-                evaluation = merge_exact(evaluation, exact)
+            timed_out = self.exact_timeout if exact is None else None
         limit = self.settings.max_warnings
-        return await self.offload(
-            size, lambda: encode(present(query, compiled.result, evaluation, exact, limit, timed_out, constants))
-        )
+        return await self.offload(size, lambda: answer(query, result, evaluation, exact, unit, limit, timed_out))
 
     def decode(self, query: CalculusQuery, width: int) -> tuple[Any, list[str]]:
         """The batch (a matrix when it is plain numbers) and every exact string of the request."""

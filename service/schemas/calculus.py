@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.runtime.calculus import CalculusQuery
+from service.compute import limits
+from service.compute.calculus import CalculusQuery
+from service.compute.geometry import CLASSIFICATIONS
 from service.schemas.common import (
     EvaluationFields,
     EvaluationResponse,
@@ -21,11 +23,13 @@ from service.schemas.common import (
     SymbolicVector,
     VariableName,
     VariablesField,
+    named_enum,
 )
 
-Classification = Literal[
-    "positive definite", "negative definite", "indefinite", "positive semidefinite", "negative semidefinite"
-]
+if TYPE_CHECKING:
+    Classification = str
+else:
+    Classification = named_enum("Classification", CLASSIFICATIONS)
 
 
 class _Request(EvaluationFields, VariablesField):
@@ -60,13 +64,15 @@ class DerivativeRequest(CalculusRequest):
     order: int | None = Field(
         None,
         ge=1,
-        le=100_000,
-        description="How many times to differentiate (default 1; at most NABLA_MAX_ORDER, default 1000).",
+        le=limits.HARD_MAX_ORDER,
+        description=(
+            f"How many times to differentiate (default 1; at most NABLA_MAX_ORDER, default {limits.MAX_ORDER})."
+        ),
     )
     wrt: list[VariableName] | None = Field(
         None,
         min_length=1,
-        max_length=100_000,
+        max_length=limits.HARD_MAX_ORDER,
         description="A mixed partial derivative: differentiate by these variables in turn (instead of variable/order).",
         examples=[["x", "y"]],
     )
@@ -95,6 +101,9 @@ class DerivativeRequest(CalculusRequest):
 
 class GradientRequest(CalculusRequest):
     """The gradient of a scalar function."""
+
+    def to_query(self, operation: str = "gradient") -> CalculusQuery:
+        return super().to_query(operation)
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -135,7 +144,9 @@ class JacobianRequest(_Request):
     """The Jacobian matrix of a vector function: one row per function, one column per variable."""
 
     functions: list[Expression] = Field(
-        min_length=1, max_length=1_024, description="The component functions (at most NABLA_MAX_FUNCTIONS, default 64)."
+        min_length=1,
+        max_length=limits.HARD_MAX_COORDINATES,
+        description=f"The component functions (at most NABLA_MAX_FUNCTIONS, default {limits.MAX_FUNCTIONS}).",
     )
 
     def to_query(self, operation: str = "jacobian") -> CalculusQuery:
@@ -196,10 +207,20 @@ class SteepestAscent(BaseModel):
 class DirectionalResponse(EvaluationResponse):
     gradient_expressions: SymbolicVector
     exact_gradient: ExactVector | None = Field(None, description="With an exact point: the exact gradient.")
-    value: float | None = None
-    values: Values | None = None
-    gradient: Values | None = None
-    gradients: list[Values] | None = None
+    value: float | None = Field(None, description="With `at`: the directional derivative.")
+    values: Values | None = Field(None, description="With `points`: the directional derivative at each point.")
+    gradient: Values | list[Values] | None = Field(
+        None,
+        description=(
+            "The gradient's values, shaped as /v1/gradient's `value` (with `at`) or `values` (with `points`, one row "
+            "per point)."
+        ),
+    )
+    gradients: list[Values] | None = Field(
+        None,
+        description="Deprecated alias of `gradient` with `points` (one row per point); it goes in the next release.",
+        deprecated=True,
+    )
     direction: list[float] = Field(description="The direction as used (unit length when normalize is true).")
     steepest_ascent: SteepestAscent | None = None
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -15,7 +17,21 @@ from pydantic import (
     model_validator,
 )
 
+from service.compute import limits
 from service.compute.language.functions import CATALOGUE
+from service.compute.status import Status
+
+
+def named_enum(name: str, values: Iterable[str]) -> type[StrEnum]:
+    """An enum of strings that OpenAPI shows once, as the named component ``name``, wherever it is used; its values
+    come from the compute layer, where they are stated once."""
+    return StrEnum(name, {value: value for value in values})  # type: ignore[return-value]
+
+
+if TYPE_CHECKING:
+    PointStatus = str
+else:
+    PointStatus = named_enum("PointStatus", (status.label for status in Status))
 
 
 def _not_a_function(name: str) -> str:
@@ -41,7 +57,7 @@ Expression = Annotated[
         description=(
             "An expression in Nabla's grammar: numbers, names, + - * / ^ (or **), parentheses and calls to the "
             "allowlisted functions; constants pi and e. Limited in length, nodes and depth by the server's settings "
-            "(NABLA_MAX_EXPRESSION_LENGTH, default 10000 characters)."
+            f"(NABLA_MAX_EXPRESSION_LENGTH, default {limits.MAX_EXPRESSION_LENGTH} characters)."
         ),
         examples=["sin(x*y) + z*cos(x)"],
     ),
@@ -60,8 +76,8 @@ def _coordinate(value: Any) -> int | float | str:
 def _point(value: Any) -> dict[str, Any] | list[Any]:
     if not isinstance(value, dict | list):
         raise ValueError("a point is an object {name: value} or an array of values")
-    if len(value) > 1_024:
-        raise ValueError("a point has at most 1024 coordinates")
+    if len(value) > limits.HARD_MAX_COORDINATES:
+        raise ValueError(f"a point has at most {limits.HARD_MAX_COORDINATES} coordinates")
     return value
 
 
@@ -86,7 +102,8 @@ Point = Annotated[
 ]
 POINTS_DESCRIPTION = (
     "A batch of points: an array of arrays (N x n, in `variables` order) or an object of columns {name: [values]}. "
-    "At most NABLA_MAX_POINTS points (default 2000000). The response then has `values`, one entry per point."
+    f"At most NABLA_MAX_POINTS points (default {limits.MAX_POINTS}). The response then has `values`, one entry per "
+    "point."
 )
 Points = Annotated[
     SkipValidation[list[list[Coordinate]] | dict[VariableName, list[Coordinate]]],
@@ -95,7 +112,7 @@ Points = Annotated[
 Parameters = Annotated[
     dict[VariableName, Coordinate],
     Field(
-        max_length=1_024,
+        max_length=limits.HARD_MAX_COORDINATES,
         description="Constants {name: value}. Symbolic results keep them as symbols; numeric values substitute them.",
         examples=[{"a": 2}],
     ),
@@ -125,7 +142,7 @@ class EvaluationFields(StrictModel):
 class VariablesField(StrictModel):
     variables: list[VariableName] | None = Field(
         None,
-        max_length=1_024,
+        max_length=limits.HARD_MAX_COORDINATES,
         description=(
             "The variables, in the order of gradient components, Jacobian columns and Hessian rows. Default: the "
             "function's free names that are not parameters, in natural order (x1, x2, x10)."
@@ -173,13 +190,25 @@ class SymbolicMatrix(BaseModel):
     latex: list[list[str]]
 
 
-Status = Literal["ok", "domain_error", "non_finite", "non_differentiable"]
+class AnswerWarning(BaseModel):
+    """One warning: the same shape in every area. ``point``/``status`` locate a point of a calculus request,
+    ``field``/``index`` an entry of an array of the answer; fields that do not apply are null."""
+
+    code: str = Field(description="A stable slug a program can test.", examples=["non_finite"])
+    detail: str = Field(description="What happened, for a person.", examples=["the function is infinite here"])
+    point: int | None = Field(description="Index of the point (0 for `at`), for calculus answers.", examples=[0])
+    status: PointStatus | None = Field(description="The point's status, for calculus answers.")
+    field: str | None = Field(description="The array of the answer holding the value concerned.", examples=[None])
+    index: int | None = Field(description="The index of the value in `field`.", examples=[None])
 
 
-class PointWarning(BaseModel):
-    point: int | None = Field(description="Index of the point (0 for `at`); null on the summary line.")
-    status: Status | None
-    detail: str
+class WarningsFields(BaseModel):
+    """What every answer says beside its numbers."""
+
+    warnings: list[AnswerWarning] = Field(
+        description="What the numbers cannot say themselves (the first NABLA_MAX_WARNINGS of the per-value ones)."
+    )
+    warnings_omitted: int = Field(description="How many more warnings there were than `warnings` lists.", examples=[0])
 
 
 class EvaluationResponse(BaseModel):
@@ -187,7 +216,7 @@ class EvaluationResponse(BaseModel):
 
     variables: list[str]
     parameters: list[str] | None = Field(None, description="The parameter names, when there are any.")
-    status: Status | None = Field(
+    status: PointStatus | None = Field(
         None,
         description=(
             "With `at`: ok, or why the values are null: domain_error (the function is undefined or not real "
@@ -195,10 +224,10 @@ class EvaluationResponse(BaseModel):
         ),
     )
     status_counts: dict[str, int] | None = Field(None, description="With `points`: how many points have each status.")
-    warnings: list[PointWarning] | None = Field(
+    warnings: list[AnswerWarning] | None = Field(
         None, description="The points whose values are null, and why (the first NABLA_MAX_WARNINGS of them)."
     )
-    warnings_omitted: int | None = Field(None, description="How many more points are not ok than `warnings` lists.")
+    warnings_omitted: int | None = Field(None, description="How many more warnings there were than `warnings` lists.")
 
 
 class ErrorLocation(BaseModel):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas.common import StrictModel
+from service.compute import limits
+from service.compute.distributions import FAMILIES
+from service.compute.distributions.answers import FitQuery, StatisticsQuery
+from service.schemas.common import StrictModel, WarningsFields, named_enum
 
-FamilyName = Literal[
-    "normal", "bernoulli", "binomial", "poisson", "uniform", "geometric",
-    "student_t", "chi2", "exponential", "f", "gamma", "beta",
-]  # fmt: skip
+if TYPE_CHECKING:
+    FamilyName = str
+else:
+    FamilyName = named_enum("FamilyName", FAMILIES)
 ParameterName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32, examples=["sigma"])]
 ParameterValues = Annotated[
     dict[ParameterName, float],
@@ -25,7 +28,7 @@ ParameterValues = Annotated[
         examples=[{"shape": 2, "rate": 0.5}],
     ),
 ]
-Numbers = Annotated[list[float], Field(max_length=10_000_000)]
+Numbers = Annotated[list[float], Field(max_length=limits.HARD_MAX_DISTRIBUTION_VALUES)]
 Value = Annotated[float | None, Field(description="A finite number, or null with the reason given alongside.")]
 Matrix = list[list[Value]]
 
@@ -70,7 +73,7 @@ class DistributionsResponse(BaseModel):
 
 DATA_DESCRIPTION = (
     "Observations, each a possible value of the family (integers for discrete families). At most "
-    "NABLA_MAX_DISTRIBUTION_VALUES (default 1000000); 413 above."
+    f"NABLA_MAX_DISTRIBUTION_VALUES (default {limits.MAX_DISTRIBUTION_VALUES}); 413 above."
 )
 
 
@@ -114,6 +117,21 @@ class StatisticsRequest(StrictModel):
         examples=[[1.2, 3.4, 2.2, 5.0]],
     )
 
+    def to_query(self, family: str) -> StatisticsQuery:
+        """The plain query of this request for ``family`` (from the path)."""
+        return StatisticsQuery(
+            family=str(family),
+            parameters=tuple(self.parameters.items()),
+            x=_optional(self.x),
+            q=_optional(self.q),
+            exact=self.exact,
+            data=_optional(self.data),
+        )
+
+
+def _optional(values: list[float] | None) -> tuple[float, ...] | None:
+    return None if values is None else tuple(values)
+
 
 class DistributionSupport(BaseModel):
     """The values the random variable takes."""
@@ -121,16 +139,6 @@ class DistributionSupport(BaseModel):
     lower: Value = Field(description="The lowest possible value; null for -infinity.", examples=[0])
     upper: Value = Field(description="The highest possible value; null for +infinity.", examples=[None])
     description: str = Field(description="The support in words.", examples=["[0, inf)"])
-
-
-class ValueWarning(BaseModel):
-    """Why one value at an x or a q is null."""
-
-    field: str = Field(description="The array holding the null value.", examples=["log_pdf"])
-    index: int = Field(description="Its 0-based index (the index of the x or q).", examples=[0])
-    detail: str = Field(
-        description="Why it is null.", examples=["log_pdf is -infinity at x = -1: the density there is 0"]
-    )
 
 
 class ClosedForm(BaseModel):
@@ -178,7 +186,7 @@ class Likelihood(BaseModel):
 _STAT = "null when it is undefined or infinite; the reason is in `undefined`."
 
 
-class StatisticsResponse(BaseModel):
+class StatisticsResponse(WarningsFields):
     """Statistics of one distribution. Every number is finite; a null has its reason alongside."""
 
     family: FamilyName = Field(description="The family.")
@@ -220,10 +228,6 @@ class StatisticsResponse(BaseModel):
     cdf: list[Value] | None = Field(None, description="With `x`: P(X <= x).")
     sf: list[Value] | None = Field(None, description="With `x`: P(X > x) = 1 - cdf, computed directly.")
     quantiles: list[Value] | None = Field(None, description="With `q`: the quantile at each probability.")
-    warnings: list[ValueWarning] = Field(
-        description="Why values at x or q are null (the first NABLA_MAX_WARNINGS of them).", examples=[[]]
-    )
-    warnings_omitted: int = Field(description="How many more null values there are than `warnings` lists.")
     exact: dict[str, ClosedForm] | None = Field(
         None,
         description=(
@@ -261,6 +265,16 @@ class FitRequest(StrictModel):
     )
     confidence: float = Field(0.95, gt=0, lt=1, description="Level of the Wald confidence intervals.", examples=[0.95])
 
+    def to_query(self, family: str) -> FitQuery:
+        """The plain query of this request for ``family`` (from the path)."""
+        return FitQuery(
+            family=str(family),
+            data=tuple(self.data),
+            fixed=tuple(self.fixed.items()),
+            parameterization=self.parameterization,
+            confidence=self.confidence,
+        )
+
 
 class WaldInterval(BaseModel):
     """Wald confidence intervals: estimate +- z*se, z the normal quantile at (1 + level)/2."""
@@ -270,7 +284,7 @@ class WaldInterval(BaseModel):
     high: dict[str, Value] = Field(description="Estimate + z*se for each estimated parameter.")
 
 
-class FitResponse(BaseModel):
+class FitResponse(WarningsFields):
     """The maximum-likelihood estimate, its standard errors, and the likelihood quantities there."""
 
     family: FamilyName = Field(description="The family.")

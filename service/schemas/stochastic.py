@@ -7,11 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema, model_validator
 
-from service.compute.stochastic import ModelSpec, RandomSpec, StochasticTask
-from service.config import Settings
-from service.schemas.common import Expression, StrictModel, SymbolicExpression, SymbolicVector, VariableName
-
-_HARD_MAX_SAMPLES = 100_000_000  # the schema's ceiling; NABLA_MAX_SAMPLES is the configured limit
+from service.compute import limits
+from service.compute.stochastic import RandomSpec, StochasticQuery
+from service.schemas.common import (
+    Expression,
+    StrictModel,
+    SymbolicExpression,
+    SymbolicVector,
+    VariableName,
+    WarningsFields,
+)
+from service.schemas.distributions import FamilyName
 
 
 def _law_parameter(value: Any) -> float | str:
@@ -44,12 +50,10 @@ LawParameter = Annotated[
 class RandomVariable(StrictModel):
     """One random variable: a family of GET /v1/distributions and its parameters."""
 
-    family: str = Field(
-        description=(
-            "normal, bernoulli, binomial, poisson, uniform, geometric, student_t, chi2, exponential, f, gamma or "
-            "beta (GET /v1/distributions lists them with their parameters)."
-        ),
+    family: FamilyName = Field(
+        description="A family of GET /v1/distributions, which lists them with their parameters.",
         examples=["normal"],
+        strict=False,
     )
     parameters: dict[str, LawParameter] = Field(
         max_length=8,
@@ -98,8 +102,8 @@ class StochasticRequest(StrictModel):
     samples: int = Field(
         10_000,
         ge=10,
-        le=_HARD_MAX_SAMPLES,
-        description="Monte Carlo draws; at most NABLA_MAX_SAMPLES (default 2000000).",
+        le=limits.HARD_MAX_SAMPLES,
+        description=f"Monte Carlo draws; at most NABLA_MAX_SAMPLES (default {limits.MAX_SAMPLES}).",
     )
     seed: int | None = Field(
         None, ge=0, le=2**63 - 1, description="Seed of NumPy's generator; the same seed gives the same numbers."
@@ -128,19 +132,21 @@ class StochasticRequest(StrictModel):
             )
         return self
 
-    def to_task(self, settings: Settings, seed: int) -> StochasticTask:
-        random = tuple(RandomSpec(name, law.family, tuple(law.parameters.items())) for name, law in self.random.items())
-        wrt = tuple(self.wrt if self.wrt is not None else self.at)
-        spec = ModelSpec(self.function, random, tuple(self.at), wrt, settings.limits(), settings.max_result_nodes)
-        return StochasticTask(
-            spec,
-            tuple(self.at.items()),
-            self.samples,
-            seed,
-            self.estimator,
-            self.confidence,
-            self.exact,
-            settings.exact_timeout,
+    def to_query(self) -> StochasticQuery:
+        """The plain query the stochastic service takes."""
+        random = tuple(
+            RandomSpec(name, str(law.family), tuple(law.parameters.items())) for name, law in self.random.items()
+        )
+        return StochasticQuery(
+            function=self.function,
+            random=random,
+            at=tuple(self.at.items()),
+            wrt=tuple(self.wrt if self.wrt is not None else self.at),
+            samples=self.samples,
+            seed=self.seed,
+            estimator=self.estimator,
+            confidence=self.confidence,
+            exact=self.exact,
         )
 
 
@@ -160,7 +166,7 @@ class Variances(BaseModel):
     score: Numbers | None
 
 
-class StochasticResponse(BaseModel):
+class StochasticResponse(WarningsFields):
     wrt: list[str]
     at: dict[str, float]
     estimate: Numbers = Field(description="The Monte Carlo estimate of d/dθ E[f], per name of `wrt`.")
@@ -178,4 +184,3 @@ class StochasticResponse(BaseModel):
     exact: list[float] | None = Field(description="d/dθ E[f] from the closed form; null when none was found.")
     expectation: SymbolicExpression | None = Field(description="E[f] in closed form, when found.")
     exact_derivatives: SymbolicVector | None = Field(description="The closed-form derivatives, when found.")
-    warnings: list[str]

@@ -138,7 +138,14 @@ class TestDerivative:
         assert body["value"] is None
         assert body["status"] == "domain_error"
         assert body["warnings"] == [
-            {"point": 0, "status": "domain_error", "detail": "the function is undefined or not real at this point"}
+            {
+                "code": "domain_error",
+                "detail": "the function is undefined or not real at this point",
+                "point": 0,
+                "status": "domain_error",
+                "field": None,
+                "index": None,
+            }
         ]
 
     async def test_abs_at_its_kink_is_null_with_a_warning(self, client: httpx.AsyncClient) -> None:
@@ -147,9 +154,12 @@ class TestDerivative:
         assert body["status"] == "non_differentiable"
         assert body["warnings"] == [
             {
+                "code": "non_differentiable",
+                "detail": "a derivative does not exist here (a kink, cusp, jump or branch point) or is infinite",
                 "point": 0,
                 "status": "non_differentiable",
-                "detail": "a derivative does not exist here (a kink, cusp, jump or branch point) or is infinite",
+                "field": None,
+                "index": None,
             }
         ]
 

@@ -65,7 +65,14 @@ class TestStatistics:
         assert "pmf" not in result
         assert result["log_pdf"][0] is None
         assert result["warnings"] == [
-            {"field": "log_pdf", "index": 0, "detail": "log_pdf is -infinity at x = 0: the density there is 0"}
+            {
+                "code": "null_value",
+                "detail": "log_pdf is -infinity at x = 0: the density there is 0",
+                "point": None,
+                "status": None,
+                "field": "log_pdf",
+                "index": 0,
+            }
         ]
         assert result["exact"]["mean"] == {
             "expression": "shape/rate",
@@ -115,7 +122,7 @@ class TestRepeats:
     ) -> None:
         body = {"parameters": {"lam": 7.25}, "x": [0, 3], "q": [0.5]}
         first = await statistics(client, "poisson", body)
-        answers = app.state.distribution_answers
+        answers = app.state.services.distributions.cache
         hits = answers.hits
         again = await statistics(client, "poisson", body)
         assert again.json() == first.json()
@@ -231,7 +238,7 @@ class TestErrors:
 class TestDocumentation:
     MODELS = (
         "DistributionsResponse", "FamilyInfo", "ParameterInfo", "StatisticsRequest", "StatisticsResponse",
-        "DistributionSupport", "ValueWarning", "ClosedForm", "FisherInformation", "Likelihood", "FitRequest",
+        "DistributionSupport", "AnswerWarning", "ClosedForm", "FisherInformation", "Likelihood", "FitRequest",
         "FitResponse", "WaldInterval",
     )  # fmt: skip
 

@@ -334,13 +334,24 @@ class TestRequestShapeErrors:
 class TestHTTPErrors:
     async def test_an_unknown_path_is_a_problem(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/v1/nothing-here")
-        body = problem(response, 404, "not_found", "Not found", "Not Found")
-        assert body["errors"] == []
+        detail = response.json()["detail"]
+        assert detail.startswith("there is no endpoint at /v1/nothing-here; the endpoints are POST /v1/derivative, ")
+        assert "GET /v1/distributions, POST /v1/distributions/{family}/statistics" in detail
+        assert detail.endswith("(see /docs)")
+        body = problem(response, 404, "not_found", "Not found", detail)
+        located(body, ["path"], "not_found")
 
     async def test_a_wrong_method_is_a_problem(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/v1/gradient")
-        problem(response, 405, "method_not_allowed", "Method not allowed", "Method Not Allowed")
-        assert "POST" in response.headers["allow"]
+        detail = "/v1/gradient does not take GET; it takes POST with a JSON body (see /docs)"
+        body = problem(response, 405, "method_not_allowed", "Method not allowed", detail)
+        located(body, ["method"], "method_not_allowed")
+        assert response.headers["allow"] == "POST"
+
+    async def test_a_wrong_method_on_a_path_with_a_parameter(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/v1/distributions/gamma/fit")
+        detail = "/v1/distributions/gamma/fit does not take GET; it takes POST with a JSON body (see /docs)"
+        problem(response, 405, "method_not_allowed", "Method not allowed", detail)
 
 
 @pytest.fixture(scope="module")

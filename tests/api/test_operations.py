@@ -102,7 +102,7 @@ class TestMetrics:
         await client.post("/v1/gradient", json=body)
         await client.post("/v1/gradient", json=body)
         after = await scrape(client)
-        cache = app.state.calculus.cache
+        cache = app.state.services.calculus.cache
         assert after["nabla_compiled_cache_hits_total", ()] == cache.hits
         assert after["nabla_compiled_cache_misses_total", ()] == cache.misses
         assert after["nabla_compiled_cache_hits_total", ()] - before["nabla_compiled_cache_hits_total", ()] == 1
@@ -218,7 +218,7 @@ class TestAdmission:
             cached = {"function": "x^2 + y^2", "at": [3, 4]}
             assert (await client.post("/v1/gradient", json=cached)).json()["value"] == [6, 8]
             slow = asyncio.create_task(client.post("/v1/derivative", json=SLOW))
-            await until_in_flight(app.state.pool, 1)
+            await until_in_flight(app.state.services.pool, 1)
             refused = await client.post("/v1/gradient", json={"function": "x^2 + y^3", "at": [3, 4]})
             unavailable(
                 refused,

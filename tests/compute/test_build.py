@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import string
-import time
 
 import pytest
 import sympy as sp
@@ -174,10 +173,9 @@ class TestUndefinedConstants:
 
 
 class TestPowerBudget:
-    def test_tower_refused_fast(self) -> None:
-        start = time.perf_counter()
+    @pytest.mark.timeout(10)  # a guard against a hang, not a speed claim
+    def test_tower_refused_before_it_is_computed(self) -> None:
         error = _error("9^9^9^9")
-        assert time.perf_counter() - start < 0.1
         assert type(error) is LimitExceeded
         assert error.detail == (
             "the power at position 3 would have about 1228093895 bits; exact powers may have at most 9000"

@@ -13,9 +13,34 @@ import sympy as sp
 
 from service.compute import points as points_module
 from service.compute.errors import InvalidInput, InvalidPoint, MalformedJSON, NablaError, TooLarge
-from service.compute.points import Points, RawJSON, exact_constants, exact_value, read_points, read_vector
+from service.compute.points import (
+    Points,
+    RawJSON,
+    check_shapes,
+    decode_batch,
+    exact_constants,
+    exact_value,
+    read_vector,
+    strings_in,
+)
 
 XY = ("x", "y")
+
+
+def read_points(
+    *, variables: tuple[str, ...], parameters: Mapping[str, Any], at: Any = None, points: Any = None, max_points: int
+) -> Points | None:
+    """What the calculus service does: decode the batch, evaluate its exact strings (in a worker there), read."""
+    batch = None if points is None else decode_batch(points, len(variables), max_points)
+    strings = strings_in(parameters, at, None if isinstance(batch, np.ndarray) else batch)
+    return points_module.read_points(
+        variables=variables,
+        parameters=parameters,
+        at=at,
+        points=batch,
+        max_points=max_points,
+        constants=exact_constants(sorted(strings)),
+    )
 
 
 def _read(at: Any = None, points: Any = None, parameters: Mapping[str, Any] | None = None) -> Points | None:
@@ -282,3 +307,30 @@ class TestExactValue:
     def test_errors_are_service_errors(self) -> None:
         with pytest.raises(InvalidPoint, match=r"^'asin\(2\)' is not a real number$"):
             exact_value("asin(2)")
+
+
+class TestShapes:
+    """Sizes are checked before any symbolic work: no values are read."""
+
+    def test_a_direction_of_the_wrong_size(self) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            check_shapes(XY, direction=[1, 0, 0])
+        assert caught.value.detail == (
+            "direction has 3 values but there are 2 variables (x, y); give one value per variable, in that order"
+        )
+        assert caught.value.errors[0].loc == ("body", "direction")
+
+    def test_a_point_with_an_unknown_name(self) -> None:
+        with pytest.raises(InvalidPoint, match=r"at must give exactly the variables \(x, y\): unknown z"):
+            check_shapes(XY, at={"x": 1, "y": 2, "z": 3})
+
+    def test_columns_that_miss_a_variable(self) -> None:
+        with pytest.raises(InvalidPoint, match="one array for each variable"):
+            check_shapes(XY, points={"x": [1]})
+
+    def test_the_first_row_of_a_batch(self) -> None:
+        with pytest.raises(InvalidPoint, match=r"points\[0\] has 1 value"):
+            check_shapes(XY, points=[[1]])
+
+    def test_values_are_not_read(self) -> None:
+        check_shapes(XY, at=["pi", True], points=[[None, "x"]], direction={"x": "?", "y": []})

@@ -165,7 +165,8 @@ def test_the_closed_form_is_found_and_exact(problem: Problem) -> None:
 
 def test_a_closed_form_far_from_the_estimate_is_flagged() -> None:
     flagged = _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.001,), (1.5,))
-    assert "far from the Monte Carlo estimate 1 (standard error 0.001)" in flagged[0]
+    assert "far from the Monte Carlo estimate 1 (standard error 0.001)" in flagged[0].detail
+    assert (flagged[0].code, flagged[0].field, flagged[0].index) == ("closed_form_disagrees", "estimate", 0)
     assert _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.1,), (1.1,)) == ()
     # A zero standard error (every draw alike) is flagged too, without dividing by it.
     assert _disagreements(("t",), Estimates((0.0,), (0.0,), (0,)), (0.0,), (100.0,))
@@ -263,7 +264,7 @@ class TestReviewedPitfalls:
 
     def test_a_rare_event_is_not_a_confident_zero(self) -> None:
         result = run(task("100*X", {"X": ("bernoulli", {"p": "t"})}, {"t": 1e-5}, samples=10_000, exact=True))
-        assert any("zero width" in w for w in result.warnings)
+        assert any("zero width" in w.detail and w.code == "zero_spread" for w in result.warnings)
 
     def test_a_large_binomial_n_is_cheap(self) -> None:
         # E[X] = n p: derivative n = 10^6 (the log-density's loggamma(n + 1) is never evaluated).
@@ -278,7 +279,7 @@ class TestReviewedPitfalls:
 
     def test_an_infinite_variance_is_flagged(self) -> None:
         result = run(task("exp(X)", {"X": ("exponential", {"rate": "t"})}, {"t": 0.5}, samples=200_000))
-        assert any("the tails are heavy" in w for w in result.warnings)
+        assert any("the tails are heavy" in w.detail and w.code == "heavy_tail" for w in result.warnings)
 
 
 class TestHierarchical:
@@ -317,7 +318,8 @@ class TestUndefined:
         result = run(task("log(X)", {"X": ("normal", {"mu": "theta", "sigma": 1})}, {"theta": 1.5}, exact=True))
         assert result.estimate == (None,)
         assert result.exact is None
-        assert "not finite or not real in" in result.warnings[0]
+        assert "not finite or not real in" in result.warnings[0].detail
+        assert (result.warnings[0].field, result.warnings[0].index) == ("estimate", 0)
 
     def test_no_closed_form_is_null_not_an_error(self) -> None:
         result = run(task("X^2*theta", {"X": ("student_t", {"df": "theta"})}, {"theta": 5.0}, exact=True))

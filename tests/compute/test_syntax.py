@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import string
-import time
 from fractions import Fraction
 
 import pytest
@@ -153,10 +152,9 @@ class TestLimits:
         assert error.detail == "the expression has more than 5000 nodes (reached at position 4999)"
         assert error.errors[0].position == 4999
 
-    def test_deep_nesting_is_refused_fast(self) -> None:
-        start = time.perf_counter()
+    @pytest.mark.timeout(10)  # a guard against a hang, not a speed claim (tests/bench measures speed)
+    def test_deep_nesting_is_refused_before_it_is_built(self) -> None:
         error = _error("(" * 2000 + "x" + ")" * 2000)
-        assert time.perf_counter() - start < 0.1
         assert type(error) is LimitExceeded
         assert error.detail == "the expression nests deeper than 100 levels (at position 100)"
 

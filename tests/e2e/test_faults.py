@@ -222,7 +222,6 @@ class TestBurst:
         assert slow().status_code == 422
         assert queued().status_code == 200
         assert metric(http, "nabla_admission_rejections_total") == rejections + len(refused)
-        assert elapsed < BOUND
         inside = sorted([r["duration_ms"] for r in server.records() if r.get("status") == 503][-len(refused) :])
         refused.sort()
         with capsys.disabled():

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 3  # NABLA_COMPUTE_TIMEOUT of the server under test
-MARGIN = 5.0  # process start-up of a replacement worker, HTTP, a slow CI machine
 STARTUP = 90.0
 
 
@@ -77,10 +76,10 @@ def http(server: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def timed_post(http: httpx.Client, path: str, body: dict[str, Any]) -> tuple[httpx.Response, float]:
-    start = time.perf_counter()
-    response = http.post(path, json=body)
-    return response, time.perf_counter() - start
+def post(http: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+    """A request whose answer must come within the client's timeout (the deadline and a generous margin): a hang
+    fails the test with a timeout error. Speed is measured by tests/bench, not here."""
+    return http.post(path, json=body)
 
 
 def assert_healthy(http: httpx.Client) -> None:
@@ -137,24 +136,23 @@ HOSTILE = {
 def test_hostile_input_is_refused_in_time(
     http: httpx.Client, path: str, body: dict[str, Any], status: int, slug: str
 ) -> None:
-    response, elapsed = timed_post(http, path, body)
+    response = post(http, path, body)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["type"] == f"/problems/{slug}"
     assert problem["detail"]
-    assert elapsed < DEADLINE + MARGIN
     assert_healthy(http)
 
 
 def test_the_deadline_names_itself(http: httpx.Client) -> None:
-    response, elapsed = timed_post(http, "/v1/derivative", {"function": "gamma(x)", "order": 199, "at": ["1/5"]})
+    response = post(http, "/v1/derivative", {"function": "gamma(x)", "order": 199, "at": ["1/5"]})
     assert response.status_code == 422
     assert response.json()["detail"] == (
         "the symbolic work took longer than 3 s and was stopped; ask for a lower order, fewer variables or a simpler "
         "function"
     )
-    assert DEADLINE <= elapsed < DEADLINE + MARGIN
+    assert_healthy(http)
 
 
 def test_injected_code_never_runs(http: httpx.Client, tmp_path: Path) -> None:
@@ -167,9 +165,8 @@ def test_injected_code_never_runs(http: httpx.Client, tmp_path: Path) -> None:
         "getattr(x, 'real')",
     ]
     for attempt in attempts:
-        response, elapsed = timed_post(http, "/v1/gradient", {"function": attempt})
+        response = post(http, "/v1/gradient", {"function": attempt})
         assert 400 <= response.status_code < 500, attempt
-        assert elapsed < MARGIN
     assert not marker.exists()
 
 
@@ -184,10 +181,10 @@ def test_a_fast_request_is_served_while_a_slow_one_runs(http: httpx.Client, serv
     thread = threading.Thread(target=run_slow)
     thread.start()
     time.sleep(0.5)
-    response, elapsed = timed_post(http, "/v1/gradient", gradient_request())
+    response = post(http, "/v1/gradient", gradient_request())
+    assert not slow, "the fast request waited for the slow one"  # answered while the slow one still ran
     thread.join()
     assert_real_gradient(response)
-    assert elapsed < 1.0
     assert slow[0].status_code == 422
 
 

@@ -5,7 +5,21 @@ the pathwise and the score estimators apply, reports the variance of each; ``exa
 finds one within the budget.
 """
 
-from service.compute.stochastic.derivative import StochasticResult, StochasticTask, run
+from service.compute.stochastic.derivative import (
+    StochasticAnswer,
+    StochasticQuery,
+    StochasticResult,
+    StochasticTask,
+    run,
+)
 from service.compute.stochastic.model import ModelSpec, RandomSpec
 
-__all__ = ["ModelSpec", "RandomSpec", "StochasticResult", "StochasticTask", "run"]
+__all__ = [
+    "ModelSpec",
+    "RandomSpec",
+    "StochasticAnswer",
+    "StochasticQuery",
+    "StochasticResult",
+    "StochasticTask",
+    "run",
+]

@@ -12,11 +12,27 @@ from scipy import stats
 
 from service.compute.engine import NodeBudget
 from service.compute.errors import NablaError
+from service.compute.notes import Note
 from service.compute.stochastic.estimate import CompiledSurrogate, Estimates, Sampler, draw
 from service.compute.stochastic.exact import ClosedForm, OutOfBudget, closed_form, exact_values
-from service.compute.stochastic.model import Estimator, Model, ModelSpec, build_model, surrogate
+from service.compute.stochastic.model import Estimator, Model, ModelSpec, RandomSpec, build_model, surrogate
 
 Numbers = tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class StochasticQuery:
+    """A validated stochastic-derivative request in plain values (no limits or seed applied yet)."""
+
+    function: str
+    random: tuple[RandomSpec, ...]
+    at: tuple[tuple[str, float], ...]
+    wrt: tuple[str, ...]
+    samples: int
+    seed: int | None = None
+    estimator: Estimator = "auto"
+    confidence: float = 0.95
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,20 @@ class StochasticResult:
     exact: tuple[float, ...] | None
     expectation: tuple[str, str] | None  # (text, LaTeX) of E[f]
     exact_derivatives: tuple[tuple[str, str], ...] | None
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Note, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class StochasticAnswer:
+    """A result with what the request fixed: the query (point, draws, confidence level) and the seed used."""
+
+    result: StochasticResult
+    query: StochasticQuery
+    seed: int
+
+    @property
+    def size(self) -> int:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -110,34 +139,43 @@ _DOMINANT_SHARE = 0.4  # one draw carrying this much of the variance: heavy tail
 # (measured: 49-93% for infinite variances at 2e5 draws; 10-29% for a finite one at 1e3 draws)
 
 
-def _warnings(wrt: tuple[str, ...], estimates: Estimates, samples: int, scored: bool) -> tuple[str, ...]:
+def _note(code: str, index: int | None, detail: str) -> Note:
+    """A warning about the estimate by ``wrt[index]`` (or the whole answer when ``index`` is None)."""
+    return Note(code, detail, field=None if index is None else "estimate", index=index)
+
+
+def _warnings(wrt: tuple[str, ...], estimates: Estimates, samples: int, scored: bool) -> tuple[Note, ...]:
     """What the numbers cannot say themselves: draws that were not finite, a variance one draw dominates, a score
     estimate with no spread at all (every draw alike: rare events unseen), and intervals from few draws."""
     notes = []
-    for name, bad, variance, share in zip(
-        wrt, estimates.non_finite, estimates.variance, estimates.largest_share, strict=True
+    for index, (name, bad, variance, share) in enumerate(
+        zip(wrt, estimates.non_finite, estimates.variance, estimates.largest_share, strict=True)
     ):
         if bad:
-            notes.append(
+            detail = (
                 f"the derivative by {name} is not finite or not real in {bad} of {samples} draws (the function, a "
                 "log-density or a derivative there): the expectation or its derivative may not exist at this point, "
                 "or the draws reach the edge of float64; no estimate is given"
             )
+            notes.append(_note("non_finite_draws", index, detail))
         elif scored and variance == 0:
-            notes.append(
+            detail = (
                 f"every draw gave the same derivative sample by {name}, so the interval has zero width: the draws "
                 "may have missed rare events (a probability near 0 or 1); ask for more samples"
             )
+            notes.append(_note("zero_spread", index, detail))
         elif share > _DOMINANT_SHARE:
-            notes.append(
+            detail = (
                 f"one draw carries {share:.0%} of the variance of the derivative by {name}: the tails are heavy, the "
                 "variance may be infinite and the interval unreliable"
             )
+            notes.append(_note("heavy_tail", index, detail))
     if samples < _FEW_DRAWS:
-        notes.append(
+        detail = (
             f"with {samples} draws the interval is a rough guide: it is a large-sample (normal) interval and covers "
             f"less than its level for skewed estimators; {_FEW_DRAWS} draws or more are advised"
         )
+        notes.append(_note("few_draws", None, detail))
     return tuple(notes)
 
 
@@ -146,14 +184,18 @@ _DISAGREEMENT = 6.0  # standard errors: a gap this wide is a bug somewhere (or a
 
 def _disagreements(
     wrt: tuple[str, ...], estimates: Estimates, se: Numbers, exact: tuple[float, ...] | None
-) -> tuple[str, ...]:
+) -> tuple[Note, ...]:
     if exact is None:
         return ()
     return tuple(
-        f"the closed form gives {value:.12g} for the derivative by {name}, far from the Monte Carlo estimate "
-        f"{mean:.12g} (standard error {error:.3g}): one of them is wrong, or the draws missed rare events; please "
-        "report this model"
-        for name, value, mean, error in zip(wrt, exact, estimates.mean, se, strict=True)
+        _note(
+            "closed_form_disagrees",
+            index,
+            f"the closed form gives {value:.12g} for the derivative by {name}, far from the Monte Carlo estimate "
+            f"{mean:.12g} (standard error {error:.3g}): one of them is wrong, or the draws missed rare events; please "
+            "report this model",
+        )
+        for index, (name, value, mean, error) in enumerate(zip(wrt, exact, estimates.mean, se, strict=True))
         if error is not None and abs(value - mean) > _DISAGREEMENT * error + 1e-12 * max(1.0, abs(value))
     )
 

@@ -1,12 +1,11 @@
 """The OpenAPI document: problem responses on every operation, and the committed copy in openapi/openapi.json.
 
-``python -m service.openapi`` prints the document the app serves; the README's command writes it to the file, and a
-test fails when the two differ.
+``python -m service.openapi`` (``__main__``, which nothing imports) prints the document the app serves; the README's
+command writes it to the file, and a test fails when the two differ.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -48,14 +47,3 @@ def customise_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def document() -> str:
-    """The served OpenAPI document as stable, pretty JSON."""
-    from service.main import create_app
-
-    return json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":
-    print(document(), end="")  # noqa: T201 (the command prints the document)

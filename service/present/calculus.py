@@ -1,0 +1,99 @@
+"""Calculus answers to the JSON of the contract: symbolic parts, values, statuses, warnings, exact values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.compute.answer import CalculusAnswer
+from service.compute.calculus import CalculusResult
+from service.compute.exact import ExactValues
+from service.compute.geometry import Definiteness, Directional
+from service.present.encoding import Body, encode, matrix, warnings
+
+
+def symbolic(operation: str, result: CalculusResult) -> Body:
+    texts = [d.text for d in result.derivatives]
+    latex = [d.latex for d in result.derivatives]
+    if operation == "derivative":
+        wrt = result.wrt
+        return {
+            "variable": wrt[0] if len(set(wrt)) == 1 else None,
+            "order": len(wrt),
+            "wrt": list(wrt),
+            "derivative": {"expression": texts[0], "latex": latex[0]},
+        }
+    part = {"expressions": matrix(texts, result.shape), "latex": matrix(latex, result.shape)}
+    if operation == "hessian":
+        return {"hessian": part, "symmetric": True}
+    return {"gradient_expressions" if operation == "directional" else operation: part}
+
+
+def _exact(operation: str, result: CalculusResult, exact: ExactValues) -> Body:
+    if operation == "derivative":
+        return {"exact": {"expression": exact.texts[0], "latex": exact.latex[0]}}
+    key = "exact_gradient" if operation == "directional" else "exact"
+    return {
+        key: {"expressions": matrix(list(exact.texts), result.shape), "latex": matrix(list(exact.latex), result.shape)}
+    }
+
+
+def _directional(part: Directional, gradients: Any, single: bool) -> Body:
+    if single:
+        return {
+            "value": part.values[0],
+            "gradient": gradients[0],
+            "direction": part.unit,
+            "steepest_ascent": {"direction": part.ascent[0], "rate": part.rates[0]},
+        }
+    return {
+        "values": part.values,
+        "gradient": gradients,
+        "gradients": gradients,  # the name before 0.2: an alias for one release
+        "direction": part.unit,
+        "steepest_ascent": {"directions": part.ascent, "rates": part.rates},
+    }
+
+
+def _definiteness(part: Definiteness, single: bool) -> Body:
+    if single:
+        return {"eigenvalues": part.eigenvalues[0], "classification": part.classes[0]}
+    return {"eigenvalues": part.eigenvalues, "classifications": list(part.classes)}
+
+
+def numeric(answer: CalculusAnswer) -> Body:
+    """Values, derived quantities, statuses and warnings of an evaluated answer."""
+    assert answer.values is not None
+    assert answer.counts is not None
+    single = answer.query.single
+    body: Body = {}
+    if answer.directional is not None:
+        body |= _directional(answer.directional, answer.values, single)
+    else:
+        body["value" if single else "values"] = answer.values[0] if single else answer.values
+    if answer.definiteness is not None:
+        body |= _definiteness(answer.definiteness, single)
+    if single:
+        body["status"] = answer.status_label
+    else:
+        body["status_counts"] = answer.counts
+    body |= warnings(answer.notes)
+    if answer.exact is not None:
+        body |= _exact(answer.query.operation, answer.result, answer.exact)
+    return body
+
+
+def body(answer: CalculusAnswer) -> Body:
+    """The whole answer of a calculus request, as a dict of JSON-ready values and arrays."""
+    result = answer.result
+    out: Body = {"variables": list(result.variables)}
+    if result.parameters:
+        out["parameters"] = list(result.parameters)
+    out |= symbolic(answer.query.operation, result)
+    if answer.values is not None:
+        out |= numeric(answer)
+    return out
+
+
+def present(answer: CalculusAnswer) -> bytes:
+    """The JSON bytes of a calculus answer."""
+    return encode(body(answer))
