@@ -9,6 +9,13 @@ canonical parameter is ``scale`` (``rate`` is mapped to ``scale = 1/rate`` by ``
 Two sets of names: the client's (``Family.parameters``, every accepted name) and the canonical ones
 (``Family.canonical``), which ``log_density``, ``sample``, ``frozen`` and the closed forms take. Check the client's
 numbers with ``Family.check`` before ``Family.resolve`` maps them onto the canonical names.
+
+To add a family, add its record to ``_FAMILIES``: the required fields (parameters, the law as SymPy, NumPy and SciPy,
+its closed forms with at least mean and variance, its mode, how its fit starts, its ``sympy.stats`` law), and the
+optional ones that apply (alternatives, relations, the observation's constraint, rules for statistics that can be
+undefined or infinite, an entropy SciPy gets wrong, a support that moves with the parameters, a reparameterisation,
+the sign of its draws). The web layer's list of family names (``schemas/distributions.py``) is the one place outside
+``compute/`` that names them.
 """
 
 from __future__ import annotations
