@@ -1,10 +1,11 @@
 """Maximum-likelihood estimates with standard errors from the Fisher information.
 
-Closed forms where they exist (normal, bernoulli, binomial with n given, poisson, geometric, exponential, uniform);
-otherwise Newton's method on the log-likelihood from SciPy's ``fit`` (or a moment estimate), with the score and the
-observed information of ``inference.derive`` and a step halved until the likelihood does not decrease and the
-parameters stay valid (Fisher scoring where the observed information is not positive definite). Parameters may be
-held ``fixed``; binomial ``n`` must be.
+Each family's record says how to start (``Family.fit``): a closed form where one exists (normal, bernoulli, binomial
+with n given, poisson, geometric, exponential, uniform); otherwise a starting point (SciPy's ``fit`` or a moment
+estimate) refined by Newton's method on the log-likelihood, with the score and the observed information of
+``inference.derive`` and a step halved until the likelihood does not decrease and the parameters stay valid (Fisher
+scoring where the observed information is not positive definite). Parameters may be held ``fixed``; binomial ``n``
+must be.
 
 Standard errors are the square roots of the diagonal of the inverse of the sample's Fisher information at the
 estimate (over the estimated parameters); the confidence interval is the Wald interval estimate ± z·se.
@@ -12,7 +13,7 @@ estimate (over the estimated parameters); the confidence interval is the Wald in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,46 +54,6 @@ class Fit:
     iterations: int
     inference: Inference
     notes: dict[str, str] = field(default_factory=dict)
-
-
-Start = Callable[[np.ndarray, Mapping[str, float]], dict[str, float]]
-
-
-def _normal(x: np.ndarray, fixed: Mapping[str, float]) -> dict[str, float]:
-    mu = fixed.get("mu", float(x.mean()))
-    return {"mu": mu, "sigma": float(np.sqrt(np.mean((x - mu) ** 2)))}
-
-
-def _scipy(distribution: Any, names: tuple[str, ...], **frozen: float) -> Start:
-    def start(x: np.ndarray, fixed: Mapping[str, float]) -> dict[str, float]:
-        try:
-            found = distribution.fit(x, **frozen)
-        except (ValueError, ArithmeticError, RuntimeError):  # FitError and LinAlgError among them
-            found = [1.0] * len(names)  # SciPy's solver gave up: Newton's method starts from 1 and decides
-        return dict(zip(names, (float(v) for v in found), strict=False))
-
-    return start
-
-
-CLOSED: Mapping[str, Start] = {
-    "normal": _normal,
-    "bernoulli": lambda x, f: {"p": float(x.mean())},
-    "binomial": lambda x, f: {"n": f["n"], "p": float(x.mean() / f["n"])},
-    "poisson": lambda x, f: {"lam": float(x.mean())},
-    "geometric": lambda x, f: {"p": float(1 / x.mean())},
-    "exponential": lambda x, f: {"scale": float(x.mean())},
-    "uniform": lambda x, f: {"a": f.get("a", float(x.min())), "b": f.get("b", float(x.max()))},
-}
-"""Estimates that are exact (given the fixed parameters): no iteration."""
-
-NUMERIC: Mapping[str, Start] = {
-    "student_t": _scipy(stats.t, ("df",), floc=0, fscale=1),
-    "chi2": lambda x, f: {"df": float(x.mean())},
-    "f": _scipy(stats.f, ("dfn", "dfd"), floc=0, fscale=1),
-    "gamma": _scipy(stats.gamma, ("shape", "loc", "scale"), floc=0),
-    "beta": _scipy(stats.beta, ("alpha", "beta"), floc=0, fscale=1),
-}
-"""Starting points for Newton's method."""
 
 
 def _client_names(family: Family, parameterization: str | None) -> tuple[str, ...]:
@@ -241,12 +202,12 @@ def fit(
     _check_request(family, names, fixed, parameterization)
     check_data(family, data)
     with quiet():
-        start_canonical = (CLOSED.get(family.name) or NUMERIC[family.name])(data, _canonical_fixed(family, fixed))
+        start_canonical = family.fit.start(data, _canonical_fixed(family, fixed))
     values = _in_names(family, start_canonical, names) | dict(fixed)
     _check_support(family, values, data)
     estimated = tuple(n for n in names if n not in fixed)
     method, iterations = "closed form", 0
-    if family.name not in CLOSED:
+    if not family.fit.exact:
         derived = derive(family, names)
         objective = _Objective(family, data, values, derived)
         theta = np.array([values[n] for n in derived.free])
@@ -266,15 +227,10 @@ def _canonical_fixed(family: Family, fixed: Mapping[str, float]) -> dict[str, fl
 
 
 def _check_support(family: Family, values: Mapping[str, float], data: np.ndarray) -> None:
-    if family.name == "binomial":
-        above = np.flatnonzero(data > values["n"])
-        if above.size:
-            i = int(above[0])
-            message = f"data[{i}] = {data[i]:g} is more than n = {values['n']:g} trials: binomial needs 0 <= x <= n"
-            raise located(InvalidInput, message, ("data", i))
-    if family.name == "uniform" and not (values["a"] <= data.min() and data.max() <= values["b"]):
-        message = f"the data lie outside [a, b] = [{values['a']:g}, {values['b']:g}]: uniform needs a <= x <= b"
-        raise located(InvalidInput, message, ("data",))
+    beyond = family.beyond_support(data, values) if family.beyond_support is not None else None
+    if beyond is not None:
+        loc, message = beyond
+        raise located(InvalidInput, message, loc)
     if not family.valid(values):
         raise _outside(family, values, _data_note(family, data))
 

@@ -7,7 +7,6 @@ client's family name and parameters to a checked, canonical ``Law``.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from service.compute.distributions.families import FAMILIES, Family, Frozen
-from service.compute.distributions.special import INFINITE, MODES, Verdict, verdict
+from service.compute.distributions.special import INFINITE, Verdict, verdict
 from service.compute.errors import InvalidInput, TooLarge, located
 
 SUMMARY = ("mean", "variance", "std", "skewness", "excess_kurtosis", "entropy", "median", "mode")
@@ -129,30 +127,13 @@ def _scipy_summary(law: Law) -> dict[str, float]:
     }
 
 
-_WIDE = 1e8  # binomial variance above which the entropy is 1/2 log(2 pi e var), within 1e-9 relative
-_LARGE_LAM = 1e3  # Poisson mean above which the asymptotic series is exact in double precision (next term ~1e-13)
-
-
 def entropy(law: Law) -> float:
-    """The entropy. SciPy sums a binomial's over all n + 1 outcomes (terabytes for n = 10^12) and a Poisson's
-    term by term (hours for lam = 10^300, and 2.5e-3 too low already at lam = 10001). Here a binomial's is summed
-    over +-12 standard deviations, or is its normal limit when even that window is wide; a Poisson with a large
-    mean takes the asymptotic series."""
-    if law.family.name == "binomial":
-        return _binomial_entropy(law.canonical["n"], law.canonical["p"], law.frozen())
-    if law.family.name == "poisson" and law.canonical["lam"] > _LARGE_LAM:
-        t = 1 / law.canonical["lam"]
-        return 0.5 * math.log(2 * math.pi * math.e / t) - t / 12 - t * t / 24 - 19 * t**3 / 360
+    """The entropy: the family's own where SciPy's is too slow or inexact (a binomial with n = 10^12, a Poisson
+    with a large mean), SciPy's otherwise."""
+    special_case = law.family.entropy
+    if special_case is not None:
+        return special_case(law.canonical, law.frozen())
     return float(law.frozen().entropy())
-
-
-def _binomial_entropy(n: float, p: float, rv: Frozen) -> float:
-    variance = n * p * (1 - p)
-    if variance > _WIDE:
-        return 0.5 * math.log(2 * math.pi * math.e * variance)
-    spread = 12 * math.sqrt(variance) + 12
-    k = np.arange(max(0.0, math.floor(n * p - spread)), min(n, math.ceil(n * p + spread)) + 1)
-    return float(np.sum(special.entr(rv.pmf(k))))
 
 
 def _overflow(name: str, value: float) -> str:
@@ -165,12 +146,12 @@ def summarise(law: Law) -> tuple[dict[str, float | None], dict[str, str], list[s
     """The summary statistics, the reasons for the null ones, and which of those are +infinity."""
     with quiet():
         numbers = _scipy_summary(law)
-    mode = MODES[law.family.name](law.canonical)
+    mode = law.family.mode(law.canonical)
     values: dict[str, float | None] = {}
     undefined: dict[str, str] = {}
     infinite: list[str] = []
     for name in SUMMARY:
-        found = mode if name == "mode" else verdict(law.family.name, name, law.canonical) or numbers[name]
+        found = mode if name == "mode" else verdict(law.family.rules, name, law.canonical) or numbers[name]
         if isinstance(found, Verdict):
             values[name], undefined[name] = None, found.reason
             infinite += [name] if found.kind == INFINITE else []

@@ -69,14 +69,7 @@ class Sampler:
         if noise is None:
             columns[variable.name] = self._sample(rng, params, size)
             return
-        if noise.kind == "normal":
-            eps = rng.standard_normal(size)
-        elif noise.kind == "uniform":
-            eps = rng.random(size)
-        elif noise.kind == "exponential":
-            eps = rng.standard_exponential(size)
-        else:
-            eps = rng.standard_gamma(params["shape"], size)
+        eps = noise.draw(rng, params, size)
         columns[variable.noise.name] = eps
         columns[variable.name] = noise.transform(eps, params)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sympy as sp
 from sympy import stats
@@ -24,22 +24,6 @@ from service.compute.language.build import symbol
 from service.compute.language.printer import UnprintableExpression, to_latex, to_text
 from service.compute.stochastic.model import Model, Variable
 
-_RANDOM: dict[str, Callable[[str, Mapping[str, sp.Expr]], Any]] = {
-    "normal": lambda n, p: stats.Normal(n, p["mu"], p["sigma"]),
-    "bernoulli": lambda n, p: stats.Bernoulli(n, p["p"]),
-    "binomial": lambda n, p: stats.Binomial(n, p["n"], p["p"]),
-    "poisson": lambda n, p: stats.Poisson(n, p["lam"]),
-    "uniform": lambda n, p: stats.Uniform(n, p["a"], p["b"]),
-    "geometric": lambda n, p: stats.Geometric(n, p["p"]),
-    "student_t": lambda n, p: stats.StudentT(n, p["df"]),
-    "chi2": lambda n, p: stats.ChiSquared(n, p["df"]),
-    "exponential": lambda n, p: stats.Exponential(n, 1 / p["scale"]),
-    "f": lambda n, p: stats.FDistribution(n, p["dfn"], p["dfd"]),
-    "gamma": lambda n, p: stats.Gamma(n, p["shape"], p["scale"]),
-    "beta": lambda n, p: stats.Beta(n, p["alpha"], p["beta"]),
-}
-_POSITIVE = {"exponential", "gamma", "chi2", "f", "beta", "geometric"}
-_NONNEGATIVE = {"poisson", "binomial", "bernoulli"}
 T = TypeVar("T")
 log = logging.getLogger("nabla.stochastic")
 _UNFINISHED = (sp.Integral, sp.Sum, stats.Expectation, sp.Derivative)
@@ -102,10 +86,10 @@ def _signed(name: str, value: float) -> sp.Symbol:
 
 
 def _assumed(variable: Variable) -> sp.Symbol:
-    name = variable.family.name
-    if name in _POSITIVE:
+    sign = variable.family.support_sign
+    if sign == "positive":
         return sp.Symbol(variable.name, positive=True)
-    if name in _NONNEGATIVE:
+    if sign == "nonnegative":
         return sp.Symbol(variable.name, nonnegative=True)
     return symbol(variable.name)
 
@@ -116,7 +100,7 @@ def _integrate(model: Model, at: Mapping[str, float]) -> sp.Expr | None:
     result = model.function.xreplace(assumed)
     for variable in reversed(model.variables):
         params = {k: e.xreplace(assumed) for k, e in variable.params.items()}
-        rv = _RANDOM[variable.family.name](variable.name, params)
+        rv = variable.family.sympy_stats(variable.name, params)
         result = sp.simplify(stats.E(result.xreplace({assumed[variable.symbol]: rv})))
         if result.has(*_UNFINISHED, *_UNDEFINED) or stats.random_symbols(result):
             return None  # not found, or infinite or undefined on some branch: not a closed form to trust

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import sympy as sp
 
 from service.compute.distributions.families import FAMILIES, Family
+from service.compute.distributions.record import Noise
 from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine
 from service.compute.errors import InvalidInput, NablaError, UnknownName, located
 from service.compute.language.build import build, free_names, symbol
@@ -55,32 +56,6 @@ class ModelSpec:
     max_result_nodes: int
 
 
-@dataclass(frozen=True)
-class Noise:
-    """How a reparameterisable family is sampled: parameter-free noise, then a differentiable transform."""
-
-    kind: Literal["normal", "uniform", "exponential", "gamma"]
-    fixed: tuple[str, ...]  # parameters the noise itself depends on: they may not depend on theta
-
-    def transform(self, noise: Any, params: Mapping[str, Any]) -> Any:
-        """The variable from its noise: symbolically (SymPy) or numerically (NumPy arrays), the same arithmetic."""
-        if self.kind == "normal":
-            return params["mu"] + params["sigma"] * noise
-        if self.kind == "uniform":
-            return params["a"] + (params["b"] - params["a"]) * noise
-        return params["scale"] * noise  # exponential(1) or gamma(shape, 1) noise, scaled
-
-
-REPARAMETERISATIONS: dict[str, Noise] = {
-    "normal": Noise("normal", ()),
-    "uniform": Noise("uniform", ()),
-    "exponential": Noise("exponential", ()),
-    "gamma": Noise("gamma", ("shape",)),
-}
-
-
-# Parameters that move the support: the score function is blind to them (its estimator would be biased).
-SUPPORT_PARAMETERS: dict[str, tuple[str, ...]] = {"uniform": ("a", "b")}
 # Functions that can jump: no pathwise derivative through a variable inside them, and no theta inside them at all
 # (the derivative of the expectation would come from the jump, which no draw sees). atan2, re and im jump across
 # branch cuts (im(log(x)), which SymPy writes arg(x), is pi for x < 0).
@@ -118,7 +93,7 @@ class Variable:
 
     @property
     def reparameterisation(self) -> Noise | None:
-        return REPARAMETERISATIONS.get(self.family.name)
+        return self.family.reparameterisation
 
 
 @dataclass(frozen=True)
@@ -319,7 +294,7 @@ def _treat(
         and not any(params[p].free_symbols & wrt for p in noise.fixed)
         and not _jumps_in(model, variable)
     )
-    moving = [p for p in SUPPORT_PARAMETERS.get(variable.family.name, ()) if params[p].free_symbols & wrt]
+    moving = [p for p in variable.family.support_parameters if params[p].free_symbols & wrt]
     if moving and (estimator == "score" or not reparameterisable):
         raise located(InvalidInput, _score_refusal(variable, moving), _loc("random", variable.name))
     if estimator == "score" or (estimator == "auto" and not reparameterisable):
