@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
+from service.api.caching import cacheable
 from service.api.routing import JSONRoute, json_response
 from service.compute.distributions import answers
 from service.config import Settings
@@ -30,10 +31,6 @@ from service.schemas.distributions import (
 
 router = APIRouter(prefix="/v1", tags=["distributions"], route_class=JSONRoute)
 Family = Annotated[FamilyName, Path(description="The family, as listed by GET /v1/distributions.", examples=["gamma"])]
-
-
-def _answer(body: dict[str, Any]) -> Response:
-    return json_response(orjson.dumps(body))
 
 
 _CACHED_BODY_BYTES = 16 * 1024  # larger requests (long x, q or data) are computed each time: rarely repeated
@@ -71,9 +68,10 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+@router.head("/distributions", include_in_schema=False)
 @router.get("/distributions", response_model=DistributionsResponse, summary="The distribution families")
-async def distributions() -> Response:
-    return _answer(answers.catalogue())
+async def distributions(request: Request) -> Response:
+    return cacheable(request, orjson.dumps(answers.catalogue()), max_age=3600)  # changes only with a deploy
 
 
 @router.post(
