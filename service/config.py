@@ -8,14 +8,17 @@ settings table lists every field of both classes (a test checks it).
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.compute import limits as default
 from service.compute.limits import Limits
+
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s,]+")
 
 
 def _default_workers() -> int:
@@ -118,6 +121,30 @@ class Settings(BaseSettings):
         "info", description="Level of the service's and uvicorn's logs."
     )
     log_format: Literal["json", "plain"] = Field("json", description="One JSON object per log line, or plain text.")
+    cors_origins: str = Field(
+        "",
+        description=(
+            "Origins whose browser pages may call the API (CORS): a comma-separated list such as "
+            "'https://app.example,http://localhost:3000', or '*' for any origin. Empty (the default): CORS is off."
+        ),
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        """The list without blanks; each entry ``*`` or ``scheme://host[:port]``, as browsers send ``Origin``."""
+        origins = [origin.strip() for origin in value.split(",") if origin.strip()]
+        for origin in origins:
+            if origin != "*" and _ORIGIN.fullmatch(origin) is None:
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme://host[:port] with no path and no trailing slash "
+                    "(https://app.example), or * for any origin"
+                )
+        return ",".join(origins)
+
+    def cors_origin_list(self) -> list[str]:
+        """The origins CORS allows (none: CORS is off)."""
+        return self.cors_origins.split(",") if self.cors_origins else []
 
     def limits(self) -> Limits:
         """The parser's static limits, as the compute layer takes them."""

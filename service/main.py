@@ -14,7 +14,7 @@ from service import __version__
 from service.api import calculus, distributions, health, stochastic
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
-from service.middleware import AccessLog, BodyLimit, Unhandled
+from service.middleware import CORS, AccessLog, BodyLimit, Unhandled
 from service.observability.logs import REQUEST_ID_HEADER, valid_request_id
 from service.observability.metrics import instrument
 from service.openapi import customise_openapi
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: request id, access log, metrics, then gzip (large bodies are compressed in a thread).
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=settings.gzip_level)
     app.state.metrics = instrument(app)
+    if settings.cors_origins:  # inside the access log, outside every response: errors are readable cross-origin too
+        app.add_middleware(CORS, origins=settings.cors_origin_list())
     app.add_middleware(AccessLog)
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id)
     add_exception_handlers(app)

@@ -1,5 +1,5 @@
 """ASGI middleware of the service: the request-body limit and the last-resort 500, answered as problem+json; the
-access log.
+access log; CORS for the origins of NABLA_CORS_ORIGINS.
 
 Starlette's own body limit answers 413 in plain text before any exception handler can speak; this one counts the
 declared Content-Length and the bytes actually received, and answers an RFC 9457 problem either way.
@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.compute.errors import ErrorItem, TooLarge
@@ -154,3 +158,35 @@ def _log_access(scope: Scope, status: int | None, duration_ms: float) -> None:
     }
     level = logging.WARNING if status is None or (status >= 500 and status != 503) else logging.INFO
     access_log.log(level, "%s %s %s %.1f ms", fields["method"], fields["path"], status, duration_ms, extra=fields)
+
+
+class CORS(CORSMiddleware):
+    """Starlette's CORS middleware for the API's methods and request headers, exposing the response headers a client
+    reads (request id, Retry-After, ETag). An origin it does not allow gets no ``access-control-*`` header at all:
+    Starlette's own sends its methods, headers and max-age in a refused preflight, and its exposed headers to any
+    origin."""
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
+        super().__init__(
+            app,
+            allow_origins=origins,
+            allow_methods=("GET", "HEAD", "POST"),
+            allow_headers=("Content-Type", "If-None-Match", "X-Request-ID"),
+            expose_headers=("ETag", "Retry-After", "X-Request-ID"),
+        )
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if not self.is_allowed_origin(request_headers["origin"]):
+            for name in [name for name in response.headers if name.startswith("access-control-")]:
+                del response.headers[name]
+        return response
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        origin = request_headers.get("origin")
+        if origin is None or self.is_allowed_origin(origin):
+            await super().send(message, send, request_headers)
+            return
+        if message["type"] == "http.response.start":
+            MutableHeaders(scope=message).add_vary_header("Origin")  # the answer differs by origin: caches must know
+        await send(message)

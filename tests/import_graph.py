@@ -3,7 +3,8 @@ every import that goes the wrong way; it exits 1 when there is one (tests/test_i
 
 Layers, bottom first: ``compute`` (pure), then ``config``, ``schemas`` and ``present`` (over compute), ``runtime``
 (the services), ``observability``, ``errors``, ``middleware``, ``api`` and ``openapi``, ``main``, and the entry points
-(``__main__``, ``cli``, ``openapi.__main__``), which nothing imports.
+(``__main__``, ``openapi.__main__``), which nothing imports; ``cli`` (the ``nabla`` command) and ``client`` (the
+Python client) stand beside them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "service"
-ENTRY = {"service.__main__", "service.cli", "service.openapi.__main__"}
+ENTRY = {"service.__main__", "service.openapi.__main__"}
 
 # What each layer may import (besides itself and the package's own __init__, which holds only the version).
 ALLOWED: dict[str, set[str]] = {
@@ -32,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "openapi": {"compute", "schemas"},
     "main": {"api", "compute", "config", "errors", "middleware", "observability", "openapi", "runtime"},
     "client": {"compute"},
-    "entry": {"api", "client", "compute", "config", "main", "observability", "runtime", "schemas"},
+    "cli": {"client", "compute", "config", "observability"},
+    "entry": {"cli", "config", "main", "observability"},
 }
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
+from service.api.caching import cacheable
 from service.api.deps import Distributions
-from service.api.routing import JSONRoute, json_response, reply
+from service.api.routing import JSONRoute, reply
 from service.present import distributions as present
 from service.schemas.distributions import (
     DistributionsResponse,
@@ -22,14 +23,19 @@ router = APIRouter(prefix="/v1", tags=["distributions"], route_class=JSONRoute)
 Family = Annotated[FamilyName, Path(description="The family, as listed by GET /v1/distributions.", examples=["gamma"])]
 
 
+@router.head("/distributions", include_in_schema=False)
 @router.get(
     "/distributions",
     response_model=DistributionsResponse,
     summary="The distribution families",
-    description="Every family with its parameters (name, constraint, description), support and convention.",
+    description=(
+        "Every family with its parameters (name, constraint, description), support and convention. Cacheable: "
+        "a strong `ETag` and `Cache-Control`; `If-None-Match` with the tag gets a 304."
+    ),
+    responses={304: {"description": "Not modified: the catalogue is the one the client holds (its ETag matched)."}},
 )
-async def distributions() -> Response:
-    return json_response(present.catalogue())
+async def distributions(request: Request) -> Response:
+    return cacheable(request, present.catalogue(), max_age=3600)  # changes only with a deploy
 
 
 @router.post(
