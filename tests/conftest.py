@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from service.config import Settings
 from service.main import create_app
+from tests.contract import ResponseContract
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +34,12 @@ async def started(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @asynccontextmanager
 async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client calling ``app`` in-process."""
+    """An httpx client calling ``app`` in-process; every 200 answer is checked against its OpenAPI schema."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nabla.test", timeout=60) as http:
+    hooks = {"response": [ResponseContract(app).hook]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://nabla.test", timeout=60, event_hooks=hooks
+    ) as http:
         yield http
 
 

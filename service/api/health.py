@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
-from pydantic import BaseModel
 
 from service.compute.errors import ServiceUnavailable
 from service.runtime.services import Services
+from service.schemas.operations import Health
 
 router = APIRouter(tags=["operations"])
 
@@ -29,11 +29,12 @@ _METRICS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class Health(BaseModel):
-    status: str
-
-
-@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+@router.get(
+    "/healthz",
+    response_model=Health,
+    summary="Liveness: the process answers",
+    description="200 while the process serves HTTP; it never looks at the workers (see /readyz). Also HEAD.",
+)
 async def healthz() -> Health:
     return Health(status="ok")
 
@@ -44,7 +45,12 @@ async def healthz_head() -> Response:
 
 
 @router.get(
-    "/readyz", response_model=Health, responses=_NOT_READY, summary="Readiness: the workers are started and warm"
+    "/readyz",
+    response_model=Health,
+    responses=_NOT_READY,
+    summary="Readiness: the workers are started and warm",
+    description="200 once every symbolic worker has started and imported the engine; 503 before and while shutting "
+    "down. Also HEAD.",
 )
 async def readyz(request: Request) -> Health:
     _check_ready(request)
@@ -67,7 +73,13 @@ def _check_ready(request: Request) -> None:
     raise ServiceUnavailable(f"not ready: the process is {state}", headers={"Retry-After": str(retry)})
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses=_METRICS, summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses=_METRICS,
+    summary="Prometheus metrics",
+    description="Requests, latencies, the worker pool and the caches of this process, in Prometheus text format.",
+)
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics
     encode, media_type = choose_encoder(request.headers.get("accept", ""))

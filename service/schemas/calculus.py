@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.compute import limits
 from service.compute.calculus import CalculusQuery
 from service.compute.geometry import CLASSIFICATIONS
+from service.schemas import examples
 from service.schemas.common import (
     EvaluationFields,
     EvaluationResponse,
@@ -57,6 +58,8 @@ class CalculusRequest(_Request):
 
 class DerivativeRequest(CalculusRequest):
     """The derivative of one function by one variable, of any order, or a mixed partial derivative."""
+
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"), ("wrt", "variable"), ("wrt", "order"))
 
     variable: VariableName | None = Field(
         None, description="The variable to differentiate by; optional when the function has one variable."
@@ -117,6 +120,8 @@ class GradientRequest(CalculusRequest):
 
 class DirectionalRequest(CalculusRequest):
     """The derivative of a scalar function along a direction, and the direction of steepest ascent."""
+
+    _one_of_required: ClassVar[tuple[str, ...]] = ("at", "points")
 
     direction: Point = Field(
         description=(
@@ -179,6 +184,8 @@ Values = list[float | None]
 
 
 class DerivativeResponse(EvaluationResponse):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DERIVATIVE]})
+
     variable: str | None = Field(description="The variable differentiated by (null for a mixed partial).")
     order: int
     wrt: list[str] = Field(description="The variables differentiated by, in turn.")
@@ -191,6 +198,8 @@ class DerivativeResponse(EvaluationResponse):
 
 
 class GradientResponse(EvaluationResponse):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.GRADIENT]})
+
     gradient: SymbolicVector
     value: Values | None = None
     values: list[Values] | None = None
@@ -205,6 +214,8 @@ class SteepestAscent(BaseModel):
 
 
 class DirectionalResponse(EvaluationResponse):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DIRECTIONAL]})
+
     gradient_expressions: SymbolicVector
     exact_gradient: ExactVector | None = Field(None, description="With an exact point: the exact gradient.")
     value: float | None = Field(None, description="With `at`: the directional derivative.")
@@ -226,6 +237,8 @@ class DirectionalResponse(EvaluationResponse):
 
 
 class JacobianResponse(EvaluationResponse):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.JACOBIAN]})
+
     jacobian: SymbolicMatrix
     value: list[Values] | None = None
     values: list[list[Values]] | None = None
@@ -233,6 +246,8 @@ class JacobianResponse(EvaluationResponse):
 
 
 class HessianResponse(EvaluationResponse):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HESSIAN]})
+
     hessian: SymbolicMatrix
     symmetric: bool = Field(
         description="True: the lower triangle mirrors the upper one (mixed partials are equal, Schwarz's theorem)."

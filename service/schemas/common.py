@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainValidator,
     SkipValidation,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from service.compute import limits
 from service.compute.language.functions import CATALOGUE
@@ -40,11 +43,12 @@ def _not_a_function(name: str) -> str:
     return name
 
 
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 VariableName = Annotated[
     str,
     AfterValidator(_not_a_function),
     Field(
-        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        pattern=NAME_PATTERN,
         max_length=64,
         description="A name: a letter, then letters, digits or underscores.",
         examples=["x", "theta", "x_1"],
@@ -119,15 +123,42 @@ Parameters = Annotated[
 ]
 
 
+def _given(name: str) -> dict[str, Any]:
+    """JSON Schema: the field is present and not null."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def _both(first: str, second: str) -> dict[str, Any]:
+    """JSON Schema: both fields are present and not null."""
+    return {"required": [first, second], "properties": {n: {"not": {"type": "null"}} for n in (first, second)}}
+
+
 class StrictModel(BaseModel):
-    """Base of every request model: unknown fields are errors, and nothing is silently coerced."""
+    """Base of every request model: unknown fields are errors, and nothing is silently coerced.
+
+    ``_exclusive`` names the pairs of fields that may not both be given, and ``_one_of_required`` the fields of which
+    one must be: the model's validators refuse them, and its JSON schema says so too (``not``, ``anyOf``), so that
+    the schema accepts nothing the server refuses."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _one_of_required: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core))
+        if cls._exclusive:
+            pairs = [_both(a, b) for a, b in cls._exclusive]
+            schema["not"] = pairs[0] if len(pairs) == 1 else {"anyOf": pairs}
+        if cls._one_of_required:
+            schema["anyOf"] = [_given(name) for name in cls._one_of_required]
+        return schema
 
 
 class EvaluationFields(StrictModel):
     """Where to evaluate: one point, a batch, or neither (symbolic result only)."""
 
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"),)
     parameters: Parameters = Field(default_factory=dict)
     at: Point | None = Field(None, description="One point; the response then has `value`.")
     points: Points | None = Field(None, description=POINTS_DESCRIPTION)
@@ -239,6 +270,29 @@ class ErrorLocation(BaseModel):
 
 class Problem(BaseModel):
     """An RFC 9457 problem document (media type application/problem+json)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/syntax_error",
+                    "title": "Expression syntax error",
+                    "status": 422,
+                    "detail": "expected an operand after '**' at position 3",
+                    "instance": "/v1/derivative",
+                    "errors": [
+                        {
+                            "loc": ["body", "function"],
+                            "msg": "expected an operand after '**' at position 3",
+                            "type": "syntax_error",
+                            "position": 3,
+                        }
+                    ],
+                    "request_id": "4c5e0a9f3b2d4e7a8f1c6b0d9e2a7f31",
+                }
+            ]
+        }
+    )
 
     type: str = Field(examples=["/problems/syntax_error"])
     title: str = Field(examples=["Expression syntax error"])

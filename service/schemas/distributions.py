@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.compute import limits
 from service.compute.distributions import FAMILIES
 from service.compute.distributions.answers import FitQuery, StatisticsQuery
+from service.schemas import examples
 from service.schemas.common import StrictModel, WarningsFields, named_enum
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class FamilyInfo(BaseModel):
 
 class DistributionsResponse(BaseModel):
     """The catalogue of distribution families."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DISTRIBUTIONS]})
 
     families: list[FamilyInfo] = Field(description="The twelve families, each with its parameters and support.")
 
@@ -189,6 +192,8 @@ _STAT = "null when it is undefined or infinite; the reason is in `undefined`."
 class StatisticsResponse(WarningsFields):
     """Statistics of one distribution. Every number is finite; a null has its reason alongside."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STATISTICS]})
+
     family: FamilyName = Field(description="The family.")
     parameters: dict[str, float] = Field(description="The parameters as given.", examples=[{"shape": 2, "rate": 0.5}])
     discrete: bool = Field(description="Whether the family is discrete (pmf) or continuous (pdf).")
@@ -245,7 +250,12 @@ class FitRequest(StrictModel):
     """Maximum-likelihood estimation of a family's parameters from data."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"data": [2.1, 0.7, 3.3, 1.8, 2.6], "parameterization": "rate"}]}
+        json_schema_extra={
+            "examples": [
+                {"data": [2.1, 0.7, 3.3, 1.8, 2.6], "parameterization": "rate"},
+                {"data": [2.1, 0.7, 3.3, 1.8, 2.6], "fixed": {"shape": 2}, "confidence": 0.9},
+            ]
+        }
     )
 
     data: Annotated[Numbers, Field(min_length=1)] = Field(
@@ -286,6 +296,8 @@ class WaldInterval(BaseModel):
 
 class FitResponse(WarningsFields):
     """The maximum-likelihood estimate, its standard errors, and the likelihood quantities there."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FIT]})
 
     family: FamilyName = Field(description="The family.")
     parameters: dict[str, float] = Field(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
 from service.compute import limits
 from service.compute.stochastic import RandomSpec, StochasticQuery
+from service.schemas import examples
 from service.schemas.common import (
+    NAME_PATTERN,
     Expression,
     StrictModel,
     SymbolicExpression,
@@ -17,7 +19,7 @@ from service.schemas.common import (
     VariableName,
     WarningsFields,
 )
-from service.schemas.distributions import FamilyName
+from service.schemas.laws import LawParameters, law_models
 
 
 def _law_parameter(value: Any) -> float | str:
@@ -47,21 +49,19 @@ LawParameter = Annotated[
 ]
 
 
-class RandomVariable(StrictModel):
-    """One random variable: a family of GET /v1/distributions and its parameters."""
+if TYPE_CHECKING:
 
-    family: FamilyName = Field(
-        description="A family of GET /v1/distributions, which lists them with their parameters.",
-        examples=["normal"],
-        strict=False,
-    )
-    parameters: dict[str, LawParameter] = Field(
-        max_length=8,
-        description="The family's parameters by name (as in GET /v1/distributions), each a number or an expression.",
-        examples=[{"mu": "theta", "sigma": 1}],
-    )
+    class Law(StrictModel):
+        """What the per-family law models have in common (the type checker's view of them)."""
 
+        family: str
+        parameters: LawParameters
 
+else:
+    Law = Annotated[
+        Union[tuple(law_models(LawParameter, "Law").values())],  # noqa: UP007 (a Union of models built at import)
+        Field(discriminator="family"),
+    ]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -82,16 +82,25 @@ class StochasticRequest(StrictModel):
         }
     }
 
+    _one_of_required: ClassVar[tuple[str, ...]] = ("at",)
     function: Expression
-    random: dict[VariableName, RandomVariable] = Field(
+    random: dict[VariableName, Law] = Field(
         min_length=1,
         max_length=64,
-        description="The random variables by name, each with its law; laws may use `at` names and other variables.",
+        description=(
+            "The random variables by name, each with its law (a family and exactly that family's parameters); laws "
+            "may use `at` names and other variables."
+        ),
+        json_schema_extra={"propertyNames": {"pattern": NAME_PATTERN, "maxLength": 64}},
     )
     at: dict[VariableName, Finite] = Field(
         default_factory=dict,
         max_length=64,
-        description="The value of every non-random name of the function and of the laws (θ and any constants).",
+        description=(
+            "The value of every non-random name of the function and of the laws (θ and any constants); at least the "
+            "one to differentiate by."
+        ),
+        json_schema_extra={"propertyNames": {"pattern": NAME_PATTERN, "maxLength": 64}, "minProperties": 1},
         examples=[{"theta": 1.5}],
     )
     wrt: list[VariableName] | None = Field(
@@ -135,7 +144,8 @@ class StochasticRequest(StrictModel):
     def to_query(self) -> StochasticQuery:
         """The plain query the stochastic service takes."""
         random = tuple(
-            RandomSpec(name, str(law.family), tuple(law.parameters.items())) for name, law in self.random.items()
+            RandomSpec(name, str(law.family), tuple(law.parameters.given().items()))
+            for name, law in self.random.items()
         )
         return StochasticQuery(
             function=self.function,
@@ -167,6 +177,8 @@ class Variances(BaseModel):
 
 
 class StochasticResponse(WarningsFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STOCHASTIC]})
+
     wrt: list[str]
     at: dict[str, float]
     estimate: Numbers = Field(description="The Monte Carlo estimate of d/dθ E[f], per name of `wrt`.")

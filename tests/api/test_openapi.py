@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 pytestmark = pytest.mark.anyio
 
@@ -153,3 +156,105 @@ class TestDocumentationPages:
     async def test_pages_load_the_served_schema(self, client: httpx.AsyncClient, path: str) -> None:
         page = await client.get(path)
         assert "/openapi.json" in page.text
+
+
+class TestGeneratedClients:
+    """What a client generated from the document needs: named enums, examples, headers, tags, a licence, and a
+    schema that accepts nothing the server refuses."""
+
+    async def test_every_response_model_has_an_example_that_fits_it(self, app: FastAPI) -> None:
+        schema = app.openapi()
+        for method, path, operation in operations(schema):
+            content = operation["responses"]["200"].get("content", {}).get("application/json")
+            if content is None:
+                continue
+            ref = content["schema"]["$ref"]
+            model = resolve(schema, content["schema"])
+            assert model.get("examples"), f"{method.upper()} {path}: {ref} has no example"
+            validator = Draft202012Validator(
+                {"$ref": f"urn:nabla{ref}"},
+                registry=Registry().with_resource("urn:nabla", DRAFT202012.create_resource(schema)),
+            )
+            for example in model["examples"]:
+                errors = list(validator.iter_errors(example))
+                assert not errors, f"{ref} example: {errors[0].message}"
+
+    async def test_request_models_carry_whole_examples_only(self, app: FastAPI) -> None:
+        # A generator that combines property examples would build requests the server must refuse.
+        schema = app.openapi()
+        for name, model in schema["components"]["schemas"].items():
+            if name.endswith("Request") or name.endswith("Law") or name.endswith("LawParameters"):
+                for field, definition in model.get("properties", {}).items():
+                    assert "examples" not in json.dumps(definition), f"{name}.{field} has a property example"
+
+    async def test_enums_are_named_components_used_once_each(self, app: FastAPI) -> None:
+        text = json.dumps(app.openapi()["paths"]) + json.dumps(app.openapi()["components"]["schemas"])
+        schemas = app.openapi()["components"]["schemas"]
+        for name in ("PointStatus", "Classification", "FamilyName"):
+            assert "enum" in schemas[name], name
+            assert text.count(json.dumps(schemas[name]["enum"])) == 1, f"{name} is copied inline"
+
+    async def test_request_id_and_retry_after_are_documented_headers(self, app: FastAPI) -> None:
+        schema = app.openapi()
+        assert set(schema["components"]["headers"]) == {"X-Request-ID", "Retry-After"}
+        for method, path, operation in operations(schema):
+            for status, response in operation["responses"].items():
+                assert "X-Request-ID" in response["headers"], f"{method.upper()} {path} {status}"
+            if path.startswith("/v1/"):
+                assert "Retry-After" in operation["responses"]["503"]["headers"], f"{method.upper()} {path}"
+
+    async def test_tags_license_and_descriptions(self, app: FastAPI) -> None:
+        schema = app.openapi()
+        assert schema["info"]["license"]["name"]
+        described = {tag["name"] for tag in schema["tags"] if tag["description"]}
+        for method, path, operation in operations(schema):
+            assert operation.get("description"), f"{method.upper()} {path} has no description"
+            assert set(operation["tags"]) <= described, f"{method.upper()} {path}"
+
+    @pytest.mark.parametrize(
+        ("model", "request_body", "valid"),
+        [
+            ("GradientRequest", {"function": "x", "at": [1], "points": [[1]]}, False),
+            ("GradientRequest", {"function": "x", "at": None, "points": [[1]]}, True),
+            ("DerivativeRequest", {"function": "x", "wrt": ["x"], "order": 2}, False),
+            ("DirectionalRequest", {"function": "x", "direction": [1]}, False),
+            ("DirectionalRequest", {"function": "x", "direction": [1], "points": [[1]]}, True),
+            ("StochasticRequest", {"function": "X", "random": {"X": {"family": "gamma", "parameters": {}}}}, False),
+            (
+                "StochasticRequest",
+                {"function": "X", "random": {"X": {"family": "gamma", "parameters": {"shape": 2, "rate": 1}}}},
+                True,
+            ),
+            (
+                "StochasticRequest",
+                {
+                    "function": "X",
+                    "random": {"X": {"family": "gamma", "parameters": {"shape": 2, "rate": 1, "scale": 1}}},
+                },
+                False,
+            ),
+            (
+                "StochasticRequest",
+                {"function": "X", "random": {"1X": {"family": "poisson", "parameters": {"lam": 1}}}},
+                False,
+            ),
+        ],
+    )
+    async def test_the_schema_refuses_what_the_server_refuses(
+        self, app: FastAPI, client: httpx.AsyncClient, model: str, request_body: dict[str, Any], valid: bool
+    ) -> None:
+        if model == "StochasticRequest":
+            request_body = request_body | {"at": {"t": 1}}
+        schema = app.openapi()
+        registry = Registry().with_resource("urn:nabla", DRAFT202012.create_resource(schema))
+        validator = Draft202012Validator({"$ref": f"urn:nabla#/components/schemas/{model}"}, registry=registry)
+        assert validator.is_valid(request_body) == valid
+        path = {
+            "GradientRequest": "/v1/gradient",
+            "DerivativeRequest": "/v1/derivative",
+            "DirectionalRequest": "/v1/directional-derivative",
+            "StochasticRequest": "/v1/stochastic-derivative",
+        }[model]
+        response = await client.post(path, json=request_body)
+        # The schema's verdict is the server's: a schema-valid body is not refused for its shape.
+        assert (response.status_code != 422 or response.json()["type"] != "/problems/validation_error") == valid
