@@ -1,4 +1,4 @@
-# Nabla: a hardened image. Build: `docker build -t nabla .`; run: see "## Container" in README.md.
+# Nabla: a hardened image. Build: `docker build -t nabla .`; run: see "## Container" in deploy/README.md.
 # BASE_IMAGE is any Debian-like image with Python 3.11+ and its venv module (CI passes a local debootstrap image).
 ARG BASE_IMAGE=python:3.12-slim
 

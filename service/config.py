@@ -1,8 +1,8 @@
 """Service settings: every limit and knob, read from ``NABLA_*`` environment variables; how ``python -m service``
 runs uvicorn, from ``UVICORN_*`` ones.
 
-``get_settings()`` is cached; tests build their own ``Settings(...)`` and pass it to ``create_app``. The README's
-settings table lists every field of both classes (a test checks it).
+``get_settings()`` is cached; tests build their own ``Settings(...)`` and pass it to ``create_app``. The settings
+tables of deploy/README.md list every field of both classes (tests/test_settings.py checks it).
 """
 
 from __future__ import annotations

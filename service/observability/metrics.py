@@ -8,7 +8,7 @@
 - Process: CPU, memory and file descriptors of the web process.
 
 Each app has its own ``CollectorRegistry``: tests build many apps in one process. The figures are those of one
-process; under ``UVICORN_WORKERS=N`` a scrape sees whichever process answers it (see the README).
+process; under ``UVICORN_WORKERS=N`` a scrape sees whichever process answers it (see deploy/README.md).
 """
 
 from __future__ import annotations
