@@ -383,3 +383,32 @@ class TestSizeLimits:
         detail = "the request body is larger than 2048 bytes (NABLA_MAX_BODY_BYTES)"
         body = problem(response, 413, "too_large", "Request too large", detail)
         located(body, ["body"], "too_large")
+
+
+class TestSameTypoSameProblem:
+    async def test_an_unknown_family_is_a_validation_error_everywhere(self, client: httpx.AsyncClient) -> None:
+        statistics = await client.post("/v1/distributions/gama/statistics", json={"parameters": {"shape": 2}})
+        stochastic = await client.post(
+            "/v1/stochastic-derivative",
+            json={"function": "X", "random": {"X": {"family": "gama", "parameters": {"shape": 2}}}, "at": {"t": 1}},
+        )
+        for response in (statistics, stochastic):
+            assert response.status_code == 422
+            body = response.json()
+            assert body["type"] == "/problems/validation_error"
+            assert "'gamma'" in body["detail"]  # the families are listed
+
+    async def test_a_missing_parameter_names_the_family_and_its_parameters(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/v1/stochastic-derivative",
+            json={"function": "X", "random": {"X": {"family": "gamma", "parameters": {"shape": 2}}}, "at": {"t": 1}},
+        )
+        body = problem(
+            response,
+            422,
+            "validation_error",
+            "Invalid request",
+            "body.random.X.gamma.parameters: gamma needs the parameter 'rate' or 'scale'; its parameters are shape, "
+            "rate or scale (exactly one)",
+        )
+        assert body["errors"][0]["loc"] == ["body", "random", "X", "gamma", "parameters"]
