@@ -6,7 +6,6 @@ uvicorn.run is replaced by a recorder (tests/e2e/test_cli.py starts the real ser
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,16 +29,6 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
     for name in ServerSettings.model_fields:
         monkeypatch.delenv(f"UVICORN_{name.upper()}", raising=False)
     return calls
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A loopback port another socket listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port: int = sock.getsockname()[1]
-        yield port
 
 
 def free_port() -> int:

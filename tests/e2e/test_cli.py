@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,16 +20,6 @@ pytestmark = pytest.mark.e2e
 NABLA = Path(sys.executable).with_name("nabla")  # the console script pip installed beside this interpreter
 COMMANDS = {"python -m service": [sys.executable, "-m", "service"], "nabla serve": [str(NABLA), "serve"]}
 ENV = {**os.environ, "NABLA_WORKERS": "1", "NABLA_LOG_FORMAT": "plain"}
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A loopback port another socket listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port: int = sock.getsockname()[1]
-        yield port
 
 
 def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
