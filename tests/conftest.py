@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from service.config import Settings
 from service.main import create_app
-from tests.contract import ResponseContract
+from tests.contract import CheckedTransport
 
 
 @pytest.fixture
@@ -46,11 +46,8 @@ async def started(settings: Settings) -> AsyncIterator[FastAPI]:
 @asynccontextmanager
 async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client calling ``app`` in-process; every 200 answer is checked against its OpenAPI schema."""
-    transport = httpx.ASGITransport(app=app)
-    hooks = {"response": [ResponseContract(app).hook]}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://nabla.test", timeout=60, event_hooks=hooks
-    ) as http:
+    transport = CheckedTransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://nabla.test", timeout=60) as http:
         yield http
 
 

@@ -1,9 +1,11 @@
 """Every 200 answer an in-process test receives is checked against the response schema the OpenAPI document
-promises for its operation (an httpx response hook on the test clients of tests/conftest.py)."""
+promises for its operation (the transport of the test clients of tests/conftest.py)."""
 
 from __future__ import annotations
 
+import gzip
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -42,13 +44,35 @@ class ResponseContract:
                 )
                 return
 
-    async def hook(self, response: httpx.Response) -> None:
-        request = response.request
-        if response.status_code != 200 or not response.headers.get("content-type", "").startswith("application/json"):
-            return
-        body = await response.aread()
-        if len(body) <= _LARGEST_CHECKED:
-            self.check(request.method, request.url.path, body)
+
+class _Replay(httpx.AsyncByteStream):
+    """The raw bytes of an answer already received, streamed again to the test."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.raw
+
+
+class CheckedTransport(httpx.AsyncBaseTransport):
+    """An in-process transport that checks every 200 JSON answer against its schema before the test sees it."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.contract = ResponseContract(app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        if response.status_code == 200 and response.headers.get("content-type", "").startswith("application/json"):
+            body = gzip.decompress(raw) if response.headers.get("content-encoding") == "gzip" else raw
+            if len(body) <= _LARGEST_CHECKED:
+                self.contract.check(request.method, request.url.path, body)
+        return httpx.Response(response.status_code, headers=response.headers, stream=_Replay(raw), request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def _anchored(node: Any) -> Any:
