@@ -341,3 +341,21 @@ class TestValidation:
     def test_an_unknown_method(self) -> None:
         error = raises(InvalidInput, "lbfgs", [0], function="x^2")
         assert error.detail.startswith("'lbfgs' is not a method; use one of gradient_descent, momentum")
+
+
+class TestStops:
+    def test_nesterov_stops_when_its_look_ahead_leaves_the_domain(self) -> None:
+        # g(1) = 1/2: velocity -1.6/2 = -0.8 and x = 0.2; the next look-ahead is 0.2 + 0.9 * -0.8 = -0.52.
+        result = run("nesterov", [1], function="sqrt(x)", learning_rate=1.6, momentum=0.9)
+        assert result.reason == "left_domain"
+        assert "at the look-ahead point (-0.52): f is undefined or not real there" in result.detail
+
+    def test_sgd_needs_two_draws(self) -> None:
+        error = raises(
+            InvalidInput,
+            "sgd",
+            [0],
+            function="(t - X)^2",
+            expectation=Expectation((RandomSpec("X", "normal", (("mu", 0), ("sigma", 1))),), 1, 0),
+        )
+        assert error.detail == "samples is 1; sgd needs at least 2 draws per step (the estimators' baseline)"

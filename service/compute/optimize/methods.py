@@ -16,7 +16,7 @@ import numpy as np
 from service.compute.optimize.objectives import Evaluation
 from service.compute.optimize.task import ARMIJO, MAX_HALVINGS, OptimizeTask
 
-__all__ = ["RULES", "Memory", "Objective", "Proposal", "stay_valid"]
+__all__ = ["RULES", "Memory", "Objective", "Proposal", "shown", "stay_valid"]
 
 
 class Objective(Protocol):
@@ -59,6 +59,11 @@ class Context:
     objective: Objective
     rate: float
     iteration: int  # the step being taken: 1 for the first
+
+
+def shown(x: np.ndarray) -> str:
+    """A point for messages: (1, 2.5)."""
+    return "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
 
 
 def _problem(problem: str, why: str) -> Proposal:
@@ -151,12 +156,11 @@ def momentum(context: Context, x: np.ndarray, here: Evaluation, memory: Memory) 
 def nesterov(context: Context, x: np.ndarray, here: Evaluation, memory: Memory) -> Proposal:
     """Nesterov's accelerated gradient: the gradient is taken at the look-ahead point x + beta v."""
     ahead = x + context.task.momentum * memory.velocity
-    looked = context.objective.evaluate(ahead) if context.objective.valid(ahead) else None
-    if looked is None or looked.problem is not None:
-        why = "outside the parameter space" if looked is None else looked.why
-        return _problem(
-            looked.problem if looked and looked.problem else "left_domain", f"at the look-ahead point {why}"
-        )
+    if not context.objective.valid(ahead):
+        return _problem("left_domain", "the look-ahead point is outside the parameter space")
+    looked = context.objective.evaluate(ahead)
+    if looked.problem is not None:
+        return _problem(looked.problem, f"at the look-ahead point {shown(ahead)}: {looked.why}")
     velocity = context.task.momentum * memory.velocity - context.rate * looked.gradient
     return _moved(context, x, velocity, memory)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge, located
-from service.compute.optimize.methods import RULES, Context, Memory, Objective
+from service.compute.optimize.methods import RULES, Context, Memory, Objective, shown
 from service.compute.optimize.objectives import (
     Evaluation,
     ExpectationObjective,
@@ -88,6 +88,11 @@ def _validate_numbers(task: OptimizeTask) -> None:
     if task.model is not None and len(task.model.data) > MAX_DATA:
         detail = f"model.data has {len(task.model.data)} observations; at most {MAX_DATA} are allowed"
         raise located(TooLarge, detail, ("body", "model", "data"))
+    if task.expectation is not None and task.expectation.samples < 2:
+        detail = (
+            f"samples is {task.expectation.samples}; sgd needs at least 2 draws per step (the estimators' baseline)"
+        )
+        raise _invalid(detail, "samples")
     if task.expectation is not None and task.expectation.samples * max(task.max_iterations, 1) > MAX_SGD_DRAWS:
         detail = (
             f"sgd would draw samples x max_iterations = {task.expectation.samples} x {task.max_iterations} times; "
@@ -111,10 +116,6 @@ def _start(task: OptimizeTask, variables: Sequence[str]) -> np.ndarray:
     raw = list(task.start) if isinstance(task.start, Sequence) and not isinstance(task.start, str) else task.start
     constants = exact_constants(sorted(strings_in(raw)))
     return np.array(read_vector(raw, variables, ("start",), constants), dtype=float)
-
-
-def _shown(x: np.ndarray) -> str:
-    return "(" + ", ".join(f"{v:.6g}" for v in x) + ")"
 
 
 @dataclass
@@ -208,7 +209,7 @@ def _begin(
     x = _start(task, variables)
     here = evaluate(x)
     if here.problem is not None:
-        detail = f"the run cannot start at {_shown(x)}: {here.why}; choose another start"
+        detail = f"the run cannot start at {shown(x)}: {here.why}; choose another start"
         raise located(InvalidPoint, detail, ("body", "start"))
     run = _Run(task, variables, rate, x, here.value, [], time.monotonic())
     run.record(x, here, None)
@@ -224,14 +225,14 @@ def _descend(task: OptimizeTask, objective: Objective) -> tuple[_Run, Memory]:
         context = Context(task, objective, run.rate, len(run.trajectory))
         proposal = rule(context, x, here, memory)
         if proposal.step is None:
-            run.stop(proposal.problem or "diverged", f"at {_shown(x)} {proposal.why}")
+            run.stop(proposal.problem or "diverged", f"at {shown(x)} {proposal.why}")
             break
         candidate = x + proposal.step
         if run.diverged(candidate, None):
             break
         there = proposal.there or objective.evaluate(candidate)
         if there.problem is not None:
-            run.stop(there.problem, f"the next iterate {_shown(candidate)} cannot be used: {there.why}")
+            run.stop(there.problem, f"the next iterate {shown(candidate)} cannot be used: {there.why}")
             break
         if run.diverged(candidate, there.value):
             break
@@ -254,7 +255,7 @@ def _sgd(task: OptimizeTask, objective: ExpectationObjective) -> tuple[_Run, np.
             break
         there = objective.estimate(candidate, int(seeds[len(run.trajectory)]))
         if there.problem is not None:
-            run.stop(there.problem, f"the next iterate {_shown(candidate)} cannot be used: {there.why}")
+            run.stop(there.problem, f"the next iterate {shown(candidate)} cannot be used: {there.why}")
             break
         if run.diverged(candidate, there.value):
             break
