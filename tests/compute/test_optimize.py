@@ -108,10 +108,13 @@ class TestGradientDescent:
 
     def test_parameters_and_exact_starts(self) -> None:
         result = run(
-            "gradient_descent", {"x": "pi/4"}, function="a*(x - 1)^2", parameters=(("a", 2.0),), learning_rate=0.2
+            "gradient_descent", {"x": "pi/4"}, function="a*(x - 1)^2", parameters=(("a", "sqrt(4)"),), learning_rate=0.2
         )
         assert result.trajectory[0].point == (math.pi / 4,)
         np.testing.assert_allclose(result.minimum_at, [1], atol=1e-6)
+        np.testing.assert_allclose(result.trajectory[1].point, [math.pi / 4 - 0.2 * 4 * (math.pi / 4 - 1)])
+        error = raises(InvalidInput, "gradient_descent", [0], function="a*x^2", parameters=(("a", "b"),))
+        assert error.errors[0].loc == ("body", "parameters", "a")
 
 
 class TestNewton:

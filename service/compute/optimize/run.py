@@ -35,7 +35,7 @@ from service.compute.optimize.task import (
     OptimizeResult,
     OptimizeTask,
 )
-from service.compute.points import exact_constants, read_vector, strings_in
+from service.compute.points import exact_constants, read_parameters, read_vector, strings_in
 
 __all__ = ["optimize"]
 
@@ -102,12 +102,13 @@ def _validate_numbers(task: OptimizeTask) -> None:
 
 
 def _objective(task: OptimizeTask) -> ExpectationObjective | LikelihoodObjective | FunctionObjective:
+    parameters = read_parameters(task.parameters)
     if task.model is not None:
-        return LikelihoodObjective(task.model, task.variables, dict(task.parameters), task.method == "newton")
+        return LikelihoodObjective(task.model, task.variables, dict(parameters), task.method == "newton")
     assert task.function is not None
     if task.expectation is not None:
-        return ExpectationObjective(task.function, task.expectation, task.variables, task.parameters, task.limits)
-    return FunctionObjective(task.function, task.variables, task.parameters, task.limits, task.method == "newton")
+        return ExpectationObjective(task.function, task.expectation, task.variables, parameters, task.limits)
+    return FunctionObjective(task.function, task.variables, parameters, task.limits, task.method == "newton")
 
 
 def _start(task: OptimizeTask, variables: Sequence[str]) -> np.ndarray:

@@ -85,7 +85,7 @@ class OptimizeTask:
     model: ModelFit | None = None
     expectation: Expectation | None = None
     variables: tuple[str, ...] | None = None
-    parameters: tuple[tuple[str, float], ...] = ()
+    parameters: tuple[tuple[str, Coordinate], ...] = ()  # constants: numbers or exact strings
     learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[method]
     max_iterations: int = 1_000
     tolerance: float = 1e-6

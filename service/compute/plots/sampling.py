@@ -16,7 +16,7 @@ from service.compute.errors import InvalidInput, NablaError, TooLarge, located
 from service.compute.language.printer import to_text
 from service.compute.numeric import Evaluator, compile_evaluator
 from service.compute.plots.task import DEFAULT_RANGE, MAX_TRAJECTORY, PlotTask
-from service.compute.points import exact_constants, read_vector, strings_in
+from service.compute.points import exact_constants, read_parameters, read_vector, strings_in
 
 __all__ = ["Sampled", "axes", "compile_function", "marked", "taylor_coefficients", "trajectory"]
 
@@ -41,11 +41,12 @@ class Sampled:
 
 def compile_function(task: PlotTask) -> Sampled:
     assert task.function is not None
-    names = tuple(name for name, _ in task.parameters)
+    parameters = read_parameters(task.parameters)
+    names = tuple(name for name, _ in parameters)
     result = calculus.run(CalculusTask("gradient", (task.function,), task.variables, names, limits=task.limits))
     evaluator = compile_evaluator((*result.variables, *names), result.functions, [d.expr for d in result.derivatives])
     text = to_text(to_sympy(result.functions[0]))
-    constants = np.array([value for _, value in task.parameters], dtype=float)
+    constants = np.array([value for _, value in parameters], dtype=float)
     return Sampled(result.variables, text, evaluator, constants)
 
 

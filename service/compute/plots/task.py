@@ -55,7 +55,7 @@ class PlotTask:
     kind: str
     function: str | None = None
     variables: tuple[str, ...] | None = None
-    parameters: tuple[tuple[str, float], ...] = ()
+    parameters: tuple[tuple[str, Coordinate], ...] = ()  # constants: numbers or exact strings
     distribution: DistributionSpec | None = None
     ranges: tuple[tuple[str, float, float], ...] = ()
     overlays: tuple[str, ...] = ()
