@@ -147,13 +147,16 @@ class TestErrors:
     def test_an_overlay_the_kind_cannot_draw(self) -> None:
         error = raises(InvalidInput, bad(kind="curve", function="x", overlays=("gradient_arrows",)))
         assert error.detail == (
-            "kind 'curve' cannot draw the overlay 'gradient_arrows' (it is drawn on contour); its overlays: tangent"
+            "kind 'curve' cannot draw the overlay 'gradient_arrows' (it is drawn on contour); its overlays: tangent, "
+            "trajectory"
         )
         assert error.errors[0].loc == ("body", "overlays")
 
     def test_a_level_set_needs_a_point(self) -> None:
         error = raises(InvalidInput, bad(overlays=("level_set",)))
         assert error.detail == "the overlay 'level_set' is drawn through a point: give 'at'"
+        error = raises(InvalidInput, bad(overlays=("trajectory",)))
+        assert error.detail == "the overlay 'trajectory' draws the points of 'trajectory': give them"
 
     def test_the_number_of_variables(self) -> None:
         error = raises(InvalidInput, bad(function="x^2"))

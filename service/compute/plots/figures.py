@@ -223,6 +223,7 @@ def vector_field(figure: Figure, scene: Scene) -> str:
 
 def surface(figure: Figure, scene: Scene) -> str:
     axes = figure.add_subplot(projection="3d")
+    axes.computed_zorder = False  # drawn in order: the surface, then the plane, the point and the path on top
     grid, z, _ = _f(scene, scene.resolution)
     shown, clipped = _robust(z)
     drawn = axes.plot_surface(grid[0], grid[1], shown, cmap=MAP, linewidth=0, antialiased=False, alpha=0.9)
@@ -236,14 +237,14 @@ def surface(figure: Figure, scene: Scene) -> str:
             spans = [0.25 * float(np.ptp(scene.ranges[n])) for n in scene.names]
             px, py = np.meshgrid(*(np.linspace(c - s, c + s, 2) for c, s in zip(scene.at, spans, strict=True)))
             plane = level + gradient[0] * (px - scene.at[0]) + gradient[1] * (py - scene.at[1])
-            axes.plot_surface(px, py, plane, color=POINT, alpha=0.35)
+            axes.plot_surface(px, py, plane, color=POINT, alpha=0.35, zorder=2)
             extras.append("the tangent plane at the point")
-        axes.scatter([scene.at[0]], [scene.at[1]], [level], color=POINT, s=40, depthshade=False)
+        axes.scatter([scene.at[0]], [scene.at[1]], [level], color=POINT, s=50, depthshade=False, zorder=4)
         extras.append(f"the point {_point(scene.at)} marked")
     if scene.trajectory is not None:
         path = scene.trajectory
         heights, _ = scene.sampled.at(path)
-        axes.plot(path[:, 0], path[:, 1], heights, "-o", color=PATH, markersize=3)
+        axes.plot(path[:, 0], path[:, 1], heights, "-o", color=PATH, markersize=3, zorder=3)
         extras.append(f"a trajectory of {len(path)} points")
     axes.set_xlabel(scene.names[0])
     axes.set_ylabel(scene.names[1])

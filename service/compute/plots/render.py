@@ -73,6 +73,8 @@ def _validate(task: PlotTask) -> None:
             raise _invalid(detail, "overlays")
         if overlay in ("level_set", "tangent") and task.at is None:
             raise _invalid(f"the overlay '{overlay}' is drawn through a point: give 'at'", "at")
+        if overlay == "trajectory" and not task.trajectory:
+            raise _invalid("the overlay 'trajectory' draws the points of 'trajectory': give them", "trajectory")
     if task.taylor_orders:
         if task.kind != "curve":
             raise _invalid("taylor_orders are drawn on kind 'curve' (a function of one variable)", "taylor_orders")

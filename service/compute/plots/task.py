@@ -13,13 +13,14 @@ RawPoint = Sequence[Coordinate] | Mapping[str, Coordinate]
 KINDS: tuple[str, ...] = ("contour", "curve", "surface", "vector_field", "distribution")
 FORMATS: Mapping[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
 OVERLAYS: Mapping[str, tuple[str, ...]] = {
-    "contour": ("gradient_arrows", "level_set", "tangent"),
-    "curve": ("tangent",),
-    "surface": ("tangent",),
-    "vector_field": ("level_set",),
+    "contour": ("gradient_arrows", "level_set", "tangent", "trajectory"),
+    "curve": ("tangent", "trajectory"),
+    "surface": ("tangent", "trajectory"),
+    "vector_field": ("level_set", "trajectory"),
     "distribution": (),
 }
-"""The overlays each kind can draw (``trajectory`` and ``at`` are fields of their own, drawn on every kind)."""
+"""The overlays each kind can draw. The points of ``trajectory`` and ``at`` are fields of their own; naming
+``trajectory`` here is optional (the field alone draws it)."""
 VARIABLES: Mapping[str, int] = {"contour": 2, "curve": 1, "surface": 2, "vector_field": 2}
 
 DPI = 100
