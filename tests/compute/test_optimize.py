@@ -362,3 +362,9 @@ class TestStops:
             expectation=Expectation((RandomSpec("X", "normal", (("mu", 0), ("sigma", 1))),), 1, 0),
         )
         assert error.detail == "samples is 1; sgd needs at least 2 draws per step (the estimators' baseline)"
+
+    def test_a_spent_time_budget_returns_the_trajectory_so_far(self) -> None:
+        result = run("gradient_descent", [1], function="x^2", learning_rate=1e-6, max_iterations=10_000, time_budget=0)
+        assert result.reason == "time_budget"
+        assert 1 <= len(result.trajectory) < 10_001
+        assert result.detail.startswith("the run's time budget of 0 s was spent after")
