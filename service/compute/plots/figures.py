@@ -177,8 +177,12 @@ def _arrows(axes: Axes, scene: Scene, count: int, coloured: bool) -> tuple[Any, 
 
 
 def _legend(axes: Axes) -> None:
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    """The legend below the picture, where it hides nothing."""
+    handles, labels = axes.get_legend_handles_labels()
+    if handles:
+        figure = axes.get_figure()
+        assert isinstance(figure, Figure)
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(4, len(handles)), fontsize=8)
 
 
 def contour(figure: Figure, scene: Scene) -> str:
@@ -193,7 +197,14 @@ def contour(figure: Figure, scene: Scene) -> str:
     extras: list[str] = []
     if "gradient_arrows" in scene.overlays:
         _arrows(axes, scene, scene.arrows, coloured=False)
-        axes.plot([], [], color="white", marker=r"$\rightarrow$", linestyle="none", label="gradient direction")
+        axes.plot(
+            [],
+            [],
+            color="dimgray",
+            marker=r"$\rightarrow$",
+            linestyle="none",
+            label="gradient direction (white arrows)",
+        )
         extras.append("gradient arrows")
     if "level_set" in scene.overlays:
         _level_set(axes, scene, grid, z, extras)
