@@ -368,3 +368,10 @@ class TestStops:
         assert result.reason == "time_budget"
         assert 1 <= len(result.trajectory) < 10_001
         assert result.detail.startswith("the run's time budget of 0 s was spent after")
+
+
+def test_a_result_pickles_for_the_way_back_from_a_worker() -> None:
+    import pickle
+
+    result = run("newton", [1], function="exp(x) - 2*x")
+    assert pickle.loads(pickle.dumps(result)) == result

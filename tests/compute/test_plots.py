@@ -188,3 +188,9 @@ class TestErrors:
         assert "normal needs the parameter 'sigma'" in error.detail
         error = raises(InvalidInput, PlotTask("distribution"))
         assert error.detail == "kind 'distribution' needs 'distribution' {family, parameters}"
+
+
+def test_a_result_pickles_for_the_way_back_from_a_worker(rendered: dict[str, PlotResult]) -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(rendered["curve"])) == rendered["curve"]
