@@ -13,14 +13,17 @@ import numpy as np
 import pytest
 
 from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge
-from service.compute.optimize import Expectation, ModelFit, OptimizeResult, OptimizeTask, optimize
+from service.compute.optimize import ModelFit, OptimizeResult, OptimizeTask
+from service.compute.optimize import run as optimize
 from service.compute.stochastic.model import RandomSpec
 
 QUADRATIC = "(x^2 + {kappa}*y^2)/2"  # Hessian diag(1, kappa): m = 1, L = kappa
 
 
 def run(method: str, start: Any, **fields: Any) -> OptimizeResult:
-    return optimize(OptimizeTask(method, start, **fields))
+    """A run from ``start`` given as in JSON (an array or an object by name)."""
+    given = tuple(start.items()) if isinstance(start, dict) else tuple(start)
+    return optimize(OptimizeTask(method, given, **fields))
 
 
 def points(result: OptimizeResult) -> np.ndarray:
@@ -138,7 +141,8 @@ class TestNewton:
         # H = diag(2, 3y^2 - 2) is indefinite at y = 0.5; the minima are (0, +-sqrt 2), the saddle (0, 0).
         result = run("newton", [1, 0.5], function="x^2 - y^2 + y^4/4")
         np.testing.assert_allclose(result.minimum_at, [0, math.sqrt(2)], atol=1e-9)
-        assert "not positive definite at" in result.warnings[0]
+        assert result.warnings[0].code == "hessian_modified"
+        assert "not positive definite at" in result.warnings[0].detail
         values = [it.function_value for it in result.trajectory]
         assert all(b < a for a, b in itertools.pairwise(values))
 
@@ -189,7 +193,7 @@ class TestMomentumNesterovAdam:
         assert fast.converged
         assert slow.converged
         assert fast.iterations < slow.iterations / 3
-        assert "does not lower f at every step" in fast.warnings[0]
+        assert fast.warnings[0].code == "not_monotone"
 
     def test_adam_reaches_a_badly_scaled_minimum(self) -> None:
         result = run(
@@ -272,9 +276,7 @@ def sgd(
     function: str, random: dict[str, tuple[str, dict[str, Any]]], start: Any, seed: int = 7, **fields: Any
 ) -> OptimizeResult:
     specs = tuple(RandomSpec(name, family, tuple(params.items())) for name, (family, params) in random.items())
-    return run(
-        "sgd", start, function=function, expectation=Expectation(specs, fields.pop("samples", 1000), seed), **fields
-    )
+    return run("sgd", start, function=function, random=specs, samples=fields.pop("samples", 1000), seed=seed, **fields)
 
 
 class TestSGD:
@@ -359,7 +361,8 @@ class TestStops:
             "sgd",
             [0],
             function="(t - X)^2",
-            expectation=Expectation((RandomSpec("X", "normal", (("mu", 0), ("sigma", 1))),), 1, 0),
+            random=(RandomSpec("X", "normal", (("mu", 0), ("sigma", 1))),),
+            samples=1,
         )
         assert error.detail == "samples is 1; sgd needs at least 2 draws per step (the estimators' baseline)"
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge
-from service.compute.plots import DistributionSpec, PlotResult, PlotTask, plot
+from service.compute.plots import DistributionSpec, PlotResult, PlotTask
+from service.compute.plots import run as plot
 from service.compute.plots.sampling import axes, compile_function, taylor_coefficients
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -40,14 +41,16 @@ TASKS = {
         "contour",
         function="x^2 + 3*y^2",
         overlays=("gradient_arrows", "level_set", "tangent"),
-        at=[1, 1],
-        trajectory=([2, 1.5], [1.2, 0.3], [0.2, 0.0]),
+        at=(1, 1),
+        trajectory=((2, 1.5), (1.2, 0.3), (0.2, 0.0)),
     ),
-    "curve": PlotTask("curve", function="sin(x)", overlays=("tangent",), at=[1], taylor_orders=(2, 3)),
-    "surface": PlotTask("surface", function="x^2 - y^2", at=[0.5, 0.5], overlays=("tangent",), resolution=30),
-    "vector_field": PlotTask("vector_field", function="x^3 - 3*x*y^2", overlays=("level_set",), at={"x": 1, "y": 0.5}),
-    "normal": PlotTask("distribution", distribution=NORMAL, at=1.0),
-    "poisson": PlotTask("distribution", distribution=DistributionSpec("poisson", (("lam", 3.0),)), at=2),
+    "curve": PlotTask("curve", function="sin(x)", overlays=("tangent",), at=(1,), taylor_orders=(2, 3)),
+    "surface": PlotTask("surface", function="x^2 - y^2", at=(0.5, 0.5), overlays=("tangent",), resolution=30),
+    "vector_field": PlotTask(
+        "vector_field", function="x^3 - 3*x*y^2", overlays=("level_set",), at=(("x", 1), ("y", 0.5))
+    ),
+    "normal": PlotTask("distribution", distribution=NORMAL, at=(1.0,)),
+    "poisson": PlotTask("distribution", distribution=DistributionSpec("poisson", (("lam", 3.0),)), at=(2,)),
 }
 
 
@@ -119,7 +122,7 @@ class TestTitles:
 
 class TestNumbers:
     def test_taylor_coefficients_are_the_derivatives_of_sin(self) -> None:
-        task = PlotTask("curve", function="sin(x)", at=[1])
+        task = PlotTask("curve", function="sin(x)", at=(1,))
         coefficients = taylor_coefficients(task, compile_function(task), 1.0, 5)
         s, c = math.sin(1), math.cos(1)
         np.testing.assert_allclose(coefficients, [s, c, -s, -c, s, c], rtol=1e-14)
@@ -169,11 +172,11 @@ class TestErrors:
         assert error.detail == "resolution 1000 for kind 'contour' must be between 2 and 400"
 
     def test_taylor_orders(self) -> None:
-        error = raises(InvalidInput, bad(kind="curve", function="x", at=[0], taylor_orders=(11,)))
+        error = raises(InvalidInput, bad(kind="curve", function="x", at=(0,), taylor_orders=(11,)))
         assert error.detail == "each Taylor order must be between 0 and 10, got [11]"
 
     def test_a_bad_point(self) -> None:
-        error = raises(InvalidPoint, bad(at=[1, 2, 3]))
+        error = raises(InvalidPoint, bad(at=(1, 2, 3)))
         assert "has 3 values but there are 2 variables (x, y)" in error.detail
 
     def test_a_bad_range(self) -> None:

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from service.compute.plots import DistributionSpec, PlotTask, plot
+from service.compute.plots import DistributionSpec, PlotTask
+from service.compute.plots import run as plot
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +42,10 @@ PICTURES = {
         "contour",
         function="x^2 + 3*y^2",
         overlays=("gradient_arrows", "level_set", "tangent"),
-        at=[1, 1],
-        trajectory=([2, 1.5], [1.2, 0.3], [0.2, 0.0]),
+        at=(1, 1),
+        trajectory=((2, 1.5), (1.2, 0.3), (0.2, 0.0)),
     ),
-    "curve": PlotTask("curve", function="sin(x)", overlays=("tangent",), at=[1], taylor_orders=(3,)),
+    "curve": PlotTask("curve", function="sin(x)", overlays=("tangent",), at=(1,), taylor_orders=(3,)),
     "distribution": PlotTask("distribution", distribution=DistributionSpec("gamma", (("shape", 2.0), ("rate", 1.0)))),
 }
 

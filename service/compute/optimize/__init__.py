@@ -3,7 +3,7 @@ momentum, Nesterov, Newton (safeguarded), Adam, the natural gradient of a likeli
 stochastic gradient descent on an expectation. A worker runs ``optimize(task)``; no web framework is imported here.
 """
 
-from service.compute.optimize.run import optimize
+from service.compute.optimize.optimizer import run
 from service.compute.optimize.task import (
     DEFAULT_LEARNING_RATE,
     MAX_ITERATIONS,
@@ -11,6 +11,8 @@ from service.compute.optimize.task import (
     Expectation,
     Iterate,
     ModelFit,
+    OptimizeAnswer,
+    OptimizeQuery,
     OptimizeResult,
     OptimizeTask,
 )
@@ -22,7 +24,9 @@ __all__ = [
     "Expectation",
     "Iterate",
     "ModelFit",
+    "OptimizeAnswer",
+    "OptimizeQuery",
     "OptimizeResult",
     "OptimizeTask",
-    "optimize",
+    "run",
 ]

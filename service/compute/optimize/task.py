@@ -7,11 +7,12 @@ trajectory so far) when its own ``time_budget`` is spent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from service.compute.limits import DEFAULT_LIMITS, Limits
+from service.compute.limits import DEFAULT_LIMITS, MAX_OPTIMIZE_ITERATIONS, Limits
+from service.compute.notes import Note
 from service.compute.stochastic.model import RandomSpec
 
 Method = Literal["gradient_descent", "momentum", "nesterov", "newton", "natural_gradient", "adam", "sgd"]
@@ -27,14 +28,13 @@ Reason = Literal[
     "line_search_failed",  # no step along the direction decreases f (a minimum to float64 precision, or a kink)
 ]
 Coordinate = float | str  # a number or an exact string ("pi/4")
-RawPoint = Sequence[Coordinate] | Mapping[str, Coordinate]
+Start = tuple[Coordinate, ...] | tuple[tuple[str, Coordinate], ...]  # in variables order, or (name, value) pairs
 
 METHODS: tuple[str, ...] = ("gradient_descent", "momentum", "nesterov", "newton", "natural_gradient", "adam", "sgd")
 LINE_SEARCH_METHODS: tuple[str, ...] = ("gradient_descent", "newton", "natural_gradient")
 
-MAX_ITERATIONS = 10_000
-"""The most iterations one run may take, whatever ``max_iterations`` asks (the setting NABLA_MAX_OPTIMIZE_ITERATIONS
-may lower it)."""
+MAX_ITERATIONS = MAX_OPTIMIZE_ITERATIONS
+"""The most iterations one run may take by default (the setting NABLA_MAX_OPTIMIZE_ITERATIONS)."""
 MAX_DATA = 100_000
 """Observations in one ``model.data``."""
 MAX_SGD_DRAWS = 20_000_000
@@ -78,12 +78,13 @@ class Expectation:
 
 
 @dataclass(frozen=True)
-class OptimizeTask:
+class OptimizeQuery:
+    """A validated /v1/optimize request in plain values (no limits or seed applied yet)."""
+
     method: str
-    start: RawPoint
+    start: Start
     function: str | None = None
     model: ModelFit | None = None
-    expectation: Expectation | None = None
     variables: tuple[str, ...] | None = None
     parameters: tuple[tuple[str, Coordinate], ...] = ()  # constants: numbers or exact strings
     learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[method]
@@ -95,6 +96,22 @@ class OptimizeTask:
     beta1: float = 0.9  # adam
     beta2: float = 0.999  # adam
     epsilon: float = 1e-8  # adam
+    random: tuple[RandomSpec, ...] = ()  # sgd
+    samples: int = 1_000  # sgd: draws per step
+    seed: int | None = None  # sgd
+    estimator: Literal["pathwise", "score", "auto"] = "auto"  # sgd
+
+    @property
+    def expectation(self) -> Expectation | None:
+        if not self.random:
+            return None
+        return Expectation(self.random, self.samples, self.seed or 0, self.estimator)
+
+
+@dataclass(frozen=True)
+class OptimizeTask(OptimizeQuery):
+    """What a worker runs: the query with its seed drawn, and the limits of the run."""
+
     time_budget: float | None = None  # seconds; None: only max_iterations bounds the run
     iteration_limit: int = MAX_ITERATIONS
     limits: Limits = DEFAULT_LIMITS
@@ -123,9 +140,19 @@ class OptimizeResult:
     minimum_at: tuple[float, ...]
     minimum_value: float
     minimum_note: str
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Note, ...] = field(default=())
     seed: int | None = None
 
     @property
     def iterations(self) -> int:
         return self.trajectory[-1].iteration
+
+
+@dataclass(frozen=True)
+class OptimizeAnswer:
+    result: OptimizeResult
+
+    @property
+    def size(self) -> int:
+        """How many numbers the answer holds (a long trajectory is presented off the event loop)."""
+        return len(self.result.trajectory) * (len(self.result.variables) + 4)

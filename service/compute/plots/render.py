@@ -40,7 +40,7 @@ from service.compute.plots.task import (
     PlotTask,
 )
 
-__all__ = ["plot"]
+__all__ = ["run"]
 
 _MAX_RESOLUTION: Mapping[str, int] = {
     "contour": MAX_GRID,
@@ -159,7 +159,7 @@ def _distribution_picture(task: PlotTask, figure: Figure) -> str:
     return figures.distribution(figure, law, span, at, MAX_BARS)
 
 
-def plot(task: PlotTask) -> PlotResult:
+def run(task: PlotTask) -> PlotResult:
     """The picture ``task`` asks for. Raises ``NablaError`` for every client mistake."""
     _validate(task)
     figure = Figure(figsize=(task.width / DPI, task.height / DPI), dpi=DPI, layout="constrained")

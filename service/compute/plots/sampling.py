@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from service.compute.engine import to_sympy
 from service.compute.errors import InvalidInput, NablaError, TooLarge, located
 from service.compute.language.printer import to_text
 from service.compute.numeric import Evaluator, compile_evaluator
-from service.compute.plots.task import DEFAULT_RANGE, MAX_TRAJECTORY, PlotTask
+from service.compute.plots.task import DEFAULT_RANGE, MAX_TRAJECTORY, PlotTask, Point
 from service.compute.points import exact_constants, read_parameters, read_vector, strings_in
 
 __all__ = ["Sampled", "axes", "compile_function", "marked", "taylor_coefficients", "trajectory"]
@@ -70,13 +71,18 @@ def _constants(raw: object) -> Mapping[str, tuple[object, float] | str]:
     return exact_constants(sorted(strings_in(raw)))
 
 
+def _raw(point: Point) -> list[Any] | dict[str, Any]:
+    """A point as JSON gave it: an object by name ((name, value) pairs here) or an array."""
+    if point and all(isinstance(c, tuple) for c in point):
+        return dict(point)  # type: ignore[arg-type]
+    return list(point)
+
+
 def marked(task: PlotTask, variables: Sequence[str]) -> np.ndarray | None:
-    """``at`` as coordinates in ``variables`` order (a bare number for one variable), or None."""
+    """``at`` as coordinates in ``variables`` order, or None."""
     if task.at is None:
         return None
-    raw = list(task.at) if isinstance(task.at, Sequence) and not isinstance(task.at, str) else task.at
-    if isinstance(raw, int | float | str) and len(variables) == 1:
-        raw = [raw]
+    raw = _raw(task.at)
     return np.array(read_vector(raw, variables, ("at",), _constants(raw)), dtype=float)
 
 
@@ -87,7 +93,7 @@ def trajectory(task: PlotTask, variables: Sequence[str]) -> np.ndarray | None:
     if len(task.trajectory) > MAX_TRAJECTORY:
         detail = f"'trajectory' has {len(task.trajectory)} points; at most {MAX_TRAJECTORY} are drawn"
         raise located(TooLarge, detail, ("body", "trajectory"))
-    raws = [list(p) if isinstance(p, Sequence) and not isinstance(p, str) else p for p in task.trajectory]
+    raws = [_raw(p) for p in task.trajectory]
     constants = _constants(raws)
     rows = [read_vector(raw, variables, ("trajectory", i), constants) for i, raw in enumerate(raws)]
     return np.array(rows, dtype=float).reshape(len(rows), len(variables))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from service.compute.limits import DEFAULT_LIMITS, Limits
 
 Coordinate = float | str
-RawPoint = Sequence[Coordinate] | Mapping[str, Coordinate]
+Point = tuple[Coordinate, ...] | tuple[tuple[str, Coordinate], ...]  # in variables order, or (name, value) pairs
 
 KINDS: tuple[str, ...] = ("contour", "curve", "surface", "vector_field", "distribution")
 FORMATS: Mapping[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
@@ -52,7 +52,9 @@ class DistributionSpec:
 
 
 @dataclass(frozen=True)
-class PlotTask:
+class PlotQuery:
+    """A validated /v1/plot request in plain values."""
+
     kind: str
     function: str | None = None
     variables: tuple[str, ...] | None = None
@@ -60,13 +62,19 @@ class PlotTask:
     distribution: DistributionSpec | None = None
     ranges: tuple[tuple[str, float, float], ...] = ()
     overlays: tuple[str, ...] = ()
-    trajectory: tuple[RawPoint, ...] = ()
-    at: RawPoint | float | str | None = None
+    trajectory: tuple[Point, ...] = ()
+    at: Point | None = None
     taylor_orders: tuple[int, ...] = ()
     format: str = "svg"
     width: int = DEFAULT_WIDTH
     height: int = DEFAULT_HEIGHT
     resolution: int | None = None  # None: DEFAULT_GRID[kind]
+
+
+@dataclass(frozen=True)
+class PlotTask(PlotQuery):
+    """What a worker draws (hashable: also the key of the service's cache of pictures)."""
+
     limits: Limits = DEFAULT_LIMITS
 
 
@@ -79,3 +87,12 @@ class PlotResult:
     width: int
     height: int
     title: str
+
+
+@dataclass(frozen=True)
+class PlotAnswer:
+    result: PlotResult
+
+    @property
+    def size(self) -> int:
+        return 0

@@ -12,10 +12,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from service.compute.errors import InvalidInput, InvalidPoint, NablaError, TooLarge, located
+from service.compute.notes import Note
 from service.compute.optimize.methods import RULES, Context, Memory, Objective, shown
 from service.compute.optimize.objectives import (
     Evaluation,
@@ -37,7 +39,7 @@ from service.compute.optimize.task import (
 )
 from service.compute.points import exact_constants, read_parameters, read_vector, strings_in
 
-__all__ = ["optimize"]
+__all__ = ["run"]
 
 
 def _invalid(detail: str, *loc: str | int) -> NablaError:
@@ -114,7 +116,8 @@ def _objective(task: OptimizeTask) -> ExpectationObjective | LikelihoodObjective
 def _start(task: OptimizeTask, variables: Sequence[str]) -> np.ndarray:
     if not variables:
         raise _invalid("the function has no variables to optimise (its names are all parameters or constants)")
-    raw = list(task.start) if isinstance(task.start, Sequence) and not isinstance(task.start, str) else task.start
+    named = bool(task.start) and all(isinstance(c, tuple) for c in task.start)
+    raw: list[Any] | dict[str, Any] = dict(task.start) if named else list(task.start)  # type: ignore[arg-type]
     constants = exact_constants(sorted(strings_in(raw)))
     return np.array(read_vector(raw, variables, ("start",), constants), dtype=float)
 
@@ -267,30 +270,41 @@ def _sgd(task: OptimizeTask, objective: ExpectationObjective) -> tuple[_Run, np.
     return run, average, objective.estimate(average, int(seeds[-1])).value
 
 
-def _warnings(task: OptimizeTask, memory: Memory | None) -> tuple[str, ...]:
+def _warnings(task: OptimizeTask, memory: Memory | None) -> tuple[Note, ...]:
     notes = []
     if memory is not None and memory.modified_hessians:
         notes.append(
-            f"the Hessian was not positive definite at {memory.modified_hessians} of the steps (first at step "
-            f"{memory.first_modified}): there each eigenvalue was replaced by its absolute value (at least 1e-8 "
-            "times the largest), so that the step still goes downhill and away from saddles and maxima"
+            Note(
+                "hessian_modified",
+                f"the Hessian was not positive definite at {memory.modified_hessians} of the steps (first at step "
+                f"{memory.first_modified}): there each eigenvalue was replaced by its absolute value (at least 1e-8 "
+                "times the largest), so that the step still goes downhill and away from saddles and maxima",
+            )
         )
     if memory is not None and memory.halved:
         notes.append(
-            f"{memory.halved} steps left the family's parameter space and were halved until they stayed inside it"
+            Note(
+                "steps_halved",
+                f"{memory.halved} steps left the family's parameter space and were halved until they stayed inside it",
+            )
         )
     if task.method in ("momentum", "nesterov", "adam"):
-        notes.append(f"{task.method} does not lower f at every step: the trajectory may climb before it settles")
+        notes.append(
+            Note("not_monotone", f"{task.method} does not lower f at every step: the trajectory may climb first")
+        )
     if task.expectation is not None:
         notes.append(
-            f"function_value and gradient_norm are Monte Carlo estimates from {task.expectation.samples} draws per "
-            "step; the stochastic gradient's norm rarely falls below a small tolerance, so runs usually end at "
-            "max_iterations"
+            Note(
+                "monte_carlo",
+                f"function_value and gradient_norm are Monte Carlo estimates from {task.expectation.samples} draws per "
+                "step; the stochastic gradient's norm rarely falls below a small tolerance, so runs usually end at "
+                "max_iterations",
+            )
         )
     return tuple(notes)
 
 
-def optimize(task: OptimizeTask) -> OptimizeResult:
+def run(task: OptimizeTask) -> OptimizeResult:
     """Minimise as ``task`` asks. Raises ``NablaError`` for every client mistake; a run that goes wrong is a result
     with its ``reason``, not an error."""
     _validate(task)
