@@ -30,6 +30,16 @@ Reason = Literal[
 Coordinate = float | str  # a number or an exact string ("pi/4")
 Start = tuple[Coordinate, ...] | tuple[tuple[str, Coordinate], ...]  # in variables order, or (name, value) pairs
 
+REASONS: tuple[str, ...] = (
+    "gradient_norm",
+    "step_size",
+    "max_iterations",
+    "time_budget",
+    "diverged",
+    "left_domain",
+    "not_differentiable",
+    "line_search_failed",
+)
 METHODS: tuple[str, ...] = ("gradient_descent", "momentum", "nesterov", "newton", "natural_gradient", "adam", "sgd")
 LINE_SEARCH_METHODS: tuple[str, ...] = ("gradient_descent", "newton", "natural_gradient")
 
