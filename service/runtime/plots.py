@@ -28,9 +28,19 @@ class PlotService(Service):
 
     async def answer(self, query: PlotQuery) -> PlotAnswer:
         task = self.task(query)
-        result = self.pictures.get(task)
+        keep = _hashable(task)
+        result = self.pictures.get(task) if keep else None
         if result is None:
             result = await self.pool.run(plots.run, task)
-            if len(result.image) <= KEPT_PICTURE_BYTES:
+            if keep and len(result.image) <= KEPT_PICTURE_BYTES:
                 self.pictures.put(task, result)
         return PlotAnswer(result)
+
+
+def _hashable(task: PlotTask) -> bool:
+    """False for a malformed point (an object inside an array): not kept, and the worker refuses it with a 422."""
+    try:
+        hash(task)
+    except TypeError:
+        return False
+    return True

@@ -74,3 +74,8 @@ class TestProblems:
         assert response.status_code == 422
         assert response.json()["type"] == "/problems/validation_error"
         assert "width" in response.json()["detail"]
+
+    async def test_a_malformed_point(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(PATH, json=CURVE | {"trajectory": [[{"x": 1}]]})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == ("expected a number or an exact string at trajectory[0][0], got an object")
