@@ -20,7 +20,7 @@ from service.schemas.common import (
     named_enum,
 )
 from service.schemas.distributions import FamilyName
-from service.schemas.stochastic import RandomVariable
+from service.schemas.stochastic import Law
 
 if TYPE_CHECKING:
     Method = str
@@ -143,7 +143,7 @@ class OptimizeRequest(StrictModel):
     beta1: float = Field(0.9, ge=0, lt=1, description="adam: the decay of the first moment.")
     beta2: float = Field(0.999, ge=0, lt=1, description="adam: the decay of the second moment.")
     epsilon: float = Field(1e-8, gt=0, allow_inf_nan=False, description="adam: added to the second moment's root.")
-    random: dict[VariableName, RandomVariable] | None = Field(
+    random: dict[VariableName, Law] | None = Field(
         None,
         max_length=limits.MAX_VARIABLES,
         description="sgd: the random variables of f, each with its law (as in /v1/stochastic-derivative).",
@@ -173,7 +173,7 @@ class OptimizeRequest(StrictModel):
     def to_query(self) -> OptimizeQuery:
         """The plain query the optimisation service takes."""
         random = tuple(
-            RandomSpec(name, str(law.family), tuple(law.parameters.items()))
+            RandomSpec(name, str(law.family), tuple(law.parameters.given().items()))
             for name, law in (self.random or {}).items()
         )
         model = None if self.model is None else ModelFit(str(self.model.family), tuple(self.model.data))
@@ -205,7 +205,7 @@ class Iterate(BaseModel):
     point: list[float] = Field(description="The iterate, in `variables` order.")
     function_value: float = Field(description="f at the point (sgd: a Monte Carlo estimate of E[f]).")
     gradient_norm: float = Field(description="|∇f| at the point (sgd: of the estimate).")
-    step: float | None = Field(description="The length of the step that reached the point; null at the start.")
+    step: float | None = Field(None, description="The length of the step that reached the point; null at the start.")
 
 
 class Minimum(BaseModel):
@@ -260,4 +260,4 @@ class OptimizeResponse(WarningsFields):
     detail: str = Field(description="The reason in words, with its numbers.")
     iterations: int
     minimum: Minimum
-    seed: int | None = Field(description="sgd: the seed used (send it back to reproduce the run).")
+    seed: int | None = Field(None, description="sgd: the seed used (send it back to reproduce the run).")

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from service.compute.distributions.statistics import prepare
 from service.compute.errors import InvalidInput, NablaError, TooLarge, located
-from service.compute.plots import figures
+from service.compute.plots.figures import Scene, contour, curve, distribution, surface, vector_field
 from service.compute.plots.sampling import axes, compile_function, marked, taylor_coefficients, trajectory
 from service.compute.plots.task import (
     DEFAULT_GRID,
@@ -128,7 +128,7 @@ def _function_picture(task: PlotTask, figure: Figure) -> str:
     _check_variables(task, variables)
     at = marked(task, variables)
     path = trajectory(task, variables)
-    scene = figures.Scene(
+    scene = Scene(
         sampled=sampled,
         ranges=axes(task, variables, [at, path]),
         resolution=task.resolution or DEFAULT_GRID[task.kind],
@@ -140,8 +140,8 @@ def _function_picture(task: PlotTask, figure: Figure) -> str:
     if task.kind == "curve":
         order = max((*task.taylor_orders, 1 if "tangent" in task.overlays else 0))
         coefficients = taylor_coefficients(task, sampled, float(at[0]), order) if at is not None and order else None
-        return figures.curve(figure, scene, coefficients, task.taylor_orders)
-    drawing = {"contour": figures.contour, "surface": figures.surface, "vector_field": figures.vector_field}
+        return curve(figure, scene, coefficients, task.taylor_orders)
+    drawing = {"contour": contour, "surface": surface, "vector_field": vector_field}
     return drawing[task.kind](figure, scene)
 
 
@@ -156,7 +156,7 @@ def _distribution_picture(task: PlotTask, figure: Figure) -> str:
         raise _invalid("a distribution's picture has one axis: give its range as 'ranges' {\"x\": [lo, hi]}", "ranges")
     span = axes(task, ("x",), []).get("x") if ranges else None
     at = None if task.at is None else float(marked(task, ("x",))[0])  # type: ignore[index]
-    return figures.distribution(figure, law, span, at, MAX_BARS)
+    return distribution(figure, law, span, at, MAX_BARS)
 
 
 def run(task: PlotTask) -> PlotResult:
