@@ -197,3 +197,12 @@ def test_a_result_pickles_for_the_way_back_from_a_worker(rendered: dict[str, Plo
     import pickle
 
     assert pickle.loads(pickle.dumps(rendered["curve"])) == rendered["curve"]
+
+
+def test_a_function_undefined_everywhere_in_the_ranges() -> None:
+    error = raises(InvalidInput, PlotTask("contour", function="sqrt(-1 - x^2 - y^2)", ranges=(("x", 0, 1),)))
+    assert error.detail == (
+        "f is undefined or infinite everywhere in the ranges (x in [0, 1], y in [-3, 3]); give 'ranges' where it is "
+        "defined"
+    )
+    assert error.errors[0].loc == ("body", "ranges")

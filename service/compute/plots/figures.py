@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from service.compute.distributions.statistics import Law
+from service.compute.errors import InvalidInput, located
 from service.compute.plots.sampling import Sampled
 
 __all__ = ["Scene", "contour", "curve", "distribution", "surface", "vector_field"]
@@ -108,6 +109,10 @@ def _f(scene: Scene, count: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarr
     lines = [np.linspace(*scene.ranges[n], count) for n in (x, y)]
     grid = list(np.meshgrid(*lines, indexing="ij"))
     f, gradient = scene.sampled.at(np.column_stack([g.ravel() for g in grid]))
+    if not np.isfinite(f).any():
+        shown = ", ".join(f"{n} in [{lo:g}, {hi:g}]" for n, (lo, hi) in scene.ranges.items())
+        detail = f"f is undefined or infinite everywhere in the ranges ({shown}); give 'ranges' where it is defined"
+        raise located(InvalidInput, detail, ("body", "ranges"))
     return grid, f.reshape(grid[0].shape), gradient
 
 
