@@ -207,7 +207,7 @@ def _norm(v: np.ndarray) -> float:
 
 
 def _begin(
-    task: OptimizeTask, variables: tuple[str, ...], evaluate: Callable[[np.ndarray], Evaluation]
+    task: OptimizeTask, variables: tuple[str, ...], evaluate: Callable[[np.ndarray], Evaluation], began: float
 ) -> tuple[_Run, Evaluation]:
     rate = task.learning_rate if task.learning_rate is not None else DEFAULT_LEARNING_RATE[task.method]
     x = _start(task, variables)
@@ -215,13 +215,13 @@ def _begin(
     if here.problem is not None:
         detail = f"the run cannot start at {shown(x)}: {here.why}; choose another start"
         raise located(InvalidPoint, detail, ("body", "start"))
-    run = _Run(task, variables, rate, x, here.value, [], time.monotonic())
+    run = _Run(task, variables, rate, x, here.value, [], began)
     run.record(x, here, None)
     return run, here
 
 
-def _descend(task: OptimizeTask, objective: Objective) -> tuple[_Run, Memory]:
-    run, here = _begin(task, objective.variables, objective.evaluate)
+def _descend(task: OptimizeTask, objective: Objective, began: float) -> tuple[_Run, Memory]:
+    run, here = _begin(task, objective.variables, objective.evaluate, began)
     x = run.start
     memory = Memory(len(run.variables))
     rule = RULES[task.method]
@@ -245,12 +245,12 @@ def _descend(task: OptimizeTask, objective: Objective) -> tuple[_Run, Memory]:
     return run, memory
 
 
-def _sgd(task: OptimizeTask, objective: ExpectationObjective) -> tuple[_Run, np.ndarray, float]:
+def _sgd(task: OptimizeTask, objective: ExpectationObjective, began: float) -> tuple[_Run, np.ndarray, float]:
     """Stochastic gradient descent: x <- x - rate g_k, g_k the mean of ``samples`` fresh derivative draws; step k
     draws with the k-th seed of ``SeedSequence(seed)``, so a run is reproducible."""
     assert task.expectation is not None
     seeds = np.random.SeedSequence(task.expectation.seed).generate_state(task.max_iterations + 2)
-    run, here = _begin(task, objective.variables, lambda x: objective.estimate(x, int(seeds[0])))
+    run, here = _begin(task, objective.variables, lambda x: objective.estimate(x, int(seeds[0])), began)
     x = run.start
     while not run.verdict(x, here):
         step = -run.rate * here.gradient
@@ -307,17 +307,18 @@ def _warnings(task: OptimizeTask, memory: Memory | None) -> tuple[Note, ...]:
 def run(task: OptimizeTask) -> OptimizeResult:
     """Minimise as ``task`` asks. Raises ``NablaError`` for every client mistake; a run that goes wrong is a result
     with its ``reason``, not an error."""
+    began = time.monotonic()  # the time budget counts the compilation too: the worker's deadline does
     _validate(task)
     objective = _objective(task)
     memory: Memory | None = None
     if isinstance(objective, ExpectationObjective):
-        run, best, best_value = _sgd(task, objective)
+        run, best, best_value = _sgd(task, objective, began)
         note = (
             "the average of the second half of the iterates (Polyak-Ruppert averaging), with f estimated there from "
             "fresh draws: less noisy than the last iterate"
         )
     else:
-        run, memory = _descend(task, objective)
+        run, memory = _descend(task, objective, began)
         lowest = min(range(len(run.trajectory)), key=lambda i: (run.trajectory[i].function_value, -i))
         best = np.array(run.trajectory[lowest].point)
         best_value = run.trajectory[lowest].function_value
