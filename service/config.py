@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         default.MAX_SAMPLES, ge=10, description="Monte Carlo draws in one stochastic-derivative request."
     )
 
+    # Optimisation (/v1/optimize: one worker task per run, within compute_timeout).
+    max_optimize_iterations: int = Field(
+        default.MAX_OPTIMIZE_ITERATIONS,
+        ge=1,
+        le=default.HARD_MAX_OPTIMIZE_ITERATIONS,
+        description="Iterations one /v1/optimize run may take (max_iterations above it is a 413).",
+    )
+
     # Distributions.
     max_distribution_values: int = Field(
         default.MAX_DISTRIBUTION_VALUES,

@@ -9,6 +9,8 @@ from fastapi import Depends, Request
 from service.compute.errors import ServiceUnavailable
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.optimize import OptimizeService
+from service.runtime.plots import PlotService
 from service.runtime.services import Services
 from service.runtime.stochastic import StochasticService
 
@@ -33,6 +35,16 @@ def _distributions(request: Request) -> DistributionService:
     return services(request).distributions
 
 
+def _optimize(request: Request) -> OptimizeService:
+    return services(request).optimize
+
+
+def _plots(request: Request) -> PlotService:
+    return services(request).plots
+
+
 Calculus = Annotated[CalculusService, Depends(_calculus)]
 Stochastic = Annotated[StochasticService, Depends(_stochastic)]
 Distributions = Annotated[DistributionService, Depends(_distributions)]
+Optimize = Annotated[OptimizeService, Depends(_optimize)]
+Plots = Annotated[PlotService, Depends(_plots)]

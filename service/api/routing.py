@@ -79,3 +79,8 @@ A = TypeVar("A", bound=Answer)
 async def reply(service: Service, present: Callable[[A], bytes], answer: A) -> Response:
     """The JSON response of ``answer``, presented off the event loop when it is large."""
     return json_response(await service.offload(answer.size, lambda: present(answer)))
+
+
+async def image_reply(present: Callable[[A], bytes], media_type: Callable[[A], str], answer: A) -> Response:
+    """The response of an answer that is an image (its bytes are already made: no offloading)."""
+    return Response(present(answer), media_type=media_type(answer))

@@ -41,11 +41,15 @@ MAX_WARNINGS = 20
 MAX_SAMPLES = 2_000_000
 MAX_DISTRIBUTION_VALUES = 1_000_000
 
+# Optimisation (each run is one worker task).
+MAX_OPTIMIZE_ITERATIONS = 10_000
+
 # Ceilings of the request schemas: what no setting can raise.
 HARD_MAX_ORDER = 100_000
 HARD_MAX_SAMPLES = 100_000_000
 HARD_MAX_COORDINATES = 1_024
 HARD_MAX_DISTRIBUTION_VALUES = 10_000_000
+HARD_MAX_OPTIMIZE_ITERATIONS = 100_000
 
 
 @dataclass(frozen=True)

@@ -377,3 +377,10 @@ def _exact(value: Any, constants: Constants) -> sp.Expr:
     if isinstance(value, int):
         return sp.Integer(value)
     return sp.Rational(repr(value))  # the decimal the client wrote (0.1 is 1/10), not its binary approximation
+
+
+def read_parameters(parameters: Sequence[tuple[str, Any]]) -> tuple[tuple[str, float], ...]:
+    """Constants given as numbers or exact strings, as floats (in a worker: exact strings are symbolic work)."""
+    values = dict(parameters)
+    numbers = read_vector(values, list(values), ("parameters",), exact_constants(sorted(strings_in(values))))
+    return tuple(zip(values, numbers, strict=True))

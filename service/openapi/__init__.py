@@ -34,6 +34,11 @@ TAGS = [
     {"name": "distributions", "description": "The twelve distribution families: statistics, densities, quantiles, "
      "closed forms, likelihood and maximum-likelihood fits."},
     {"name": "stochastic", "description": "Derivatives of expectations of random functions, with standard errors."},
+    {
+        "name": "optimize",
+        "description": "Trajectories of optimisers (gradient descent to SGD), with stopping reasons and divergence.",
+    },
+    {"name": "plots", "description": "Pictures of functions and distributions, as SVG or PNG."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics, for orchestrators."},
 ]  # fmt: skip
 LICENSE = {"name": "Proprietary: the Nabla team's; no licence to redistribute is granted"}

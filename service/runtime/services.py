@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from service.config import Settings
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.optimize import OptimizeService
+from service.runtime.plots import PlotService
 from service.runtime.stochastic import StochasticService
 from service.runtime.workers import WorkerPool
 
@@ -19,6 +21,8 @@ class Services:
     calculus: CalculusService
     stochastic: StochasticService
     distributions: DistributionService
+    optimize: OptimizeService
+    plots: PlotService
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
@@ -34,4 +38,6 @@ class Services:
             CalculusService(settings, pool),
             StochasticService(settings, pool),
             DistributionService(settings, pool),
+            OptimizeService(settings, pool),
+            PlotService(settings, pool),
         )

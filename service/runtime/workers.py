@@ -52,6 +52,8 @@ def _initialise(memory_mb: int) -> None:
     # Warm: the first task must not pay for imports (SymPy, SciPy's distributions, sympy.stats).
     import service.compute.calculus
     import service.compute.distributions.answers
+    import service.compute.optimize
+    import service.compute.plots
     import service.compute.stochastic  # noqa: F401
 
 
