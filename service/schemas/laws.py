@@ -44,7 +44,7 @@ class LawParameters(StrictModel):
 
     @model_validator(mode="after")
     def _alternatives(self) -> LawParameters:
-        given = {name: value for name, value in self if value is not None}
+        given = {name: 1.0 for name, value in self if value is not None}  # the names decide; values are checked later
         try:
             type(self)._family.resolve(given)
         except NablaError as error:
