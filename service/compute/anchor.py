@@ -115,7 +115,7 @@ _UNDEFINED = {
 
 
 def values_at(
-    prepared: Prepared, derivatives: Sequence[EngineExpr], point: Sequence[sp.Expr], floats: Sequence[float]
+    prepared: Prepared, derivatives: Sequence[EngineExpr], point: Sequence[sp.Expr], floats: np.ndarray
 ) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
     """f and ``derivatives`` at the exact ``point``; ``InvalidPoint`` at ``at`` unless all are finite real numbers
     (one-sided derivatives that differ, at a kink, are no value). With symbolic parameters only what is undefined

@@ -96,9 +96,9 @@ def _validate(task: TaylorTask, n: int) -> None:
         )
 
 
-def _partials(function: EngineExpr, variables: Sequence[str], indices: Sequence[MultiIndex], budget: NodeBudget) -> (
-    dict[MultiIndex, EngineExpr]
-):
+def _partials(
+    function: EngineExpr, variables: Sequence[str], indices: Sequence[MultiIndex], budget: NodeBudget
+) -> dict[MultiIndex, EngineExpr]:
     partials: dict[MultiIndex, EngineExpr] = {}
     for alpha in indices:
         if not any(alpha):
