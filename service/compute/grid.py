@@ -78,7 +78,7 @@ def _ranges(grid: Mapping[str, Any], variables: Sequence[str]) -> list[Sequence[
             f"grid must give a range [lo, hi, count] for exactly the variables ({', '.join(variables)}): "
             + "; ".join(p for p in parts if p)
         )
-    ranges = []
+    ranges: list[Sequence[Any]] = []
     for name in variables:
         entry = grid[name]
         if not isinstance(entry, list | tuple) or len(entry) != 3:
