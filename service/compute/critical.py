@@ -50,6 +50,7 @@ DEFAULT_BOUND = 10.0  # the numeric search box is [-10, 10] in every variable wi
 _DIGITS = 50
 _NEWTON_STEPS = 200
 _HALVINGS = 30
+_MEMORY = 8  # the line search compares with the largest |grad f| of the last 8 steps
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def _answer(
     warnings: list[str],
     limit: int,
 ) -> CriticalPoints:
-    points.sort(key=lambda p: p.at)
+    points.sort(key=lambda p: tuple(round(v, 9) for v in p.at))  # -1e-29 and 1e-31 are both 0 to the eye
     if len(points) > limit:
         warnings.append(f"{len(points)} critical points were found; the first {limit} (by coordinates) are listed")
         points, complete = points[:limit], False
@@ -327,19 +328,24 @@ def _newton_steps(hessians: np.ndarray, gradients: np.ndarray) -> np.ndarray:
 
 
 def _search(evaluator: Evaluator, n: int, lo: np.ndarray, hi: np.ndarray, task: CriticalTask) -> list[CriticalPoint]:
-    """Damped Newton on grad f = 0 from ``task.starts`` Sobol points in the box, all at once."""
+    """Newton's method on grad f = 0 from ``task.starts`` Sobol points in the box, all at once.
+
+    A step is halved until |grad f| falls below the largest of its last few values (a non-monotone line search:
+    demanding a decrease at every step crawls along curved valleys such as Rosenbrock's)."""
     stop = time.monotonic() + task.search_seconds
     sampler = qmc.Sobol(d=n, scramble=True, rng=np.random.default_rng(0))
     points = qmc.scale(sampler.random(1 << max(1, (task.starts - 1).bit_length())), lo, hi)
     width = hi - lo
     _, gradients, hessians = _evaluate(evaluator, points, n)
     norms = _norm(gradients)
+    history = np.repeat(norms[:, None], _MEMORY, axis=1)
     active = np.isfinite(norms)
-    for _ in range(_NEWTON_STEPS):
+    for iteration in range(_NEWTON_STEPS):
         if not active.any() or time.monotonic() > stop:
             break
         rows = np.flatnonzero(active)
         steps = _newton_steps(hessians[rows], gradients[rows])
+        reference = history[rows].max(axis=1)
         accepted = np.zeros(len(rows), dtype=bool)
         scale = np.ones(len(rows))
         for _ in range(_HALVINGS):
@@ -348,14 +354,15 @@ def _search(evaluator: Evaluator, n: int, lo: np.ndarray, hi: np.ndarray, task: 
                 break
             trial = points[rows[pending]] + scale[pending, None] * steps[pending]
             _, g, h = _evaluate(evaluator, trial, n)
-            better = _norm(g) < norms[rows[pending]] * (1 - 1e-4 * scale[pending])
-            better |= (_norm(g) == 0) & (norms[rows[pending]] == 0)
+            trial_norms = _norm(g)
+            better = (trial_norms < reference[pending] * (1 - 1e-4 * scale[pending])) | (trial_norms == 0)
             done = pending[better]
             points[rows[done]], gradients[rows[done]], hessians[rows[done]] = trial[better], g[better], h[better]
             accepted[done] = True
             scale[pending[~better]] /= 2
         moved = np.abs(scale[:, None] * steps).max(axis=1, initial=0.0)
         norms[rows] = _norm(gradients[rows])
+        history[rows, iteration % _MEMORY] = norms[rows]
         settled = ~accepted | (moved <= 1e-15 * (1 + np.abs(points[rows]).max(axis=1))) | (norms[rows] == 0)
         outside = ((points[rows] < lo - width) | (points[rows] > hi + width)).any(axis=1)
         active[rows[settled | outside]] = False
