@@ -19,7 +19,7 @@ from service.compute.errors import InvalidPoint, located
 from service.compute.exact import exact_values
 from service.compute.language.build import symbol
 from service.compute.limits import DEFAULT_LIMITS, Limits
-from service.compute.points import exact_value, read_points
+from service.compute.points import exact_constants, exact_value, read_points, strings_in
 from service.compute.status import Status
 
 __all__ = ["Coordinate", "FunctionSpec", "Prepared", "exact_coordinates", "prepare", "values_at"]
@@ -68,7 +68,9 @@ def exact_coordinates(
     """The exact coordinates of ``at`` (in ``variables`` order) and their floats. ``names`` None: the values are in
     ``variables`` order; else they are the coordinates of those names (every variable exactly once)."""
     named = None if names is None else dict(zip(names, values, strict=True))
-    read = read_points(variables=variables, parameters={}, at=list(values) if named is None else named, max_points=1)
+    raw = list(values) if named is None else named
+    constants = exact_constants(sorted(strings_in(raw)))  # symbolic work, as everything here: in a worker
+    read = read_points(variables=variables, parameters={}, at=raw, max_points=1, constants=constants)
     assert read is not None  # checked: sizes, names, numbers
     ordered = list(values) if named is None else [named[n] for n in variables]
     return tuple(_exact(v) for v in ordered), read.matrix[0]
@@ -86,7 +88,8 @@ def _parameter_values(spec: FunctionSpec) -> dict[sp.Symbol, sp.Expr]:
     if spec.parameter_values is None:
         return {}
     given = dict(zip(spec.parameters, spec.parameter_values, strict=True))
-    read_points(variables=(), parameters=given, max_points=1)  # checks every value, located at parameters.<name>
+    constants = exact_constants(sorted(strings_in(given)))
+    read_points(variables=(), parameters=given, max_points=1, constants=constants)  # located at parameters.<name>
     return {symbol(n): _exact(v) for n, v in given.items()}
 
 

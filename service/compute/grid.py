@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from service.compute.errors import InvalidPoint, NablaError, TooLarge, located
-from service.compute.points import Constants, exact_constants, strings_in
+from service.compute.points import Constants
 
 __all__ = ["expand_grid", "grid_shape"]
 
@@ -101,16 +101,12 @@ def grid_shape(grid: Mapping[str, Any], variables: Sequence[str], max_points: in
     return shape
 
 
-def expand_grid(
-    grid: Mapping[str, Any], variables: Sequence[str], max_points: int, constants: Constants | None = None
-) -> np.ndarray:
+def expand_grid(grid: Mapping[str, Any], variables: Sequence[str], max_points: int, constants: Constants) -> np.ndarray:
     """The grid's points as an (N, len(variables)) matrix, ``ij`` order, flattened row-major.
 
-    ``constants`` holds the value of every exact string (``exact_constants``, run in a worker); without it they are
-    evaluated here (tests and trusted callers only: it is symbolic work)."""
+    ``constants`` holds the value of every exact string of the grid (``exact_constants`` of ``strings_in(grid)``,
+    run in a worker: it is symbolic work)."""
     shape = grid_shape(grid, variables, max_points)
-    if constants is None:
-        constants = exact_constants(sorted(strings_in(*(grid[n][:2] for n in variables))))
     axes = []
     for name, count in zip(variables, shape, strict=True):
         lo, hi = (_bound(grid[name][i], name, i, constants) for i in (0, 1))

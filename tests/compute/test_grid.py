@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 
 from service.compute.errors import InvalidPoint, NablaError, TooLarge
-from service.compute.grid import expand_grid, grid_shape
+from service.compute.grid import expand_grid as _expand_grid
+from service.compute.grid import grid_shape
+from service.compute.points import exact_constants, strings_in
 
 XY = ("x", "y")
+
+
+def expand_grid(grid: Any, variables: tuple[str, ...], max_points: int) -> np.ndarray:
+    """Exact strings evaluated first, as the runtime does in a worker."""
+    return _expand_grid(grid, variables, max_points, exact_constants(sorted(strings_in(grid))))
 
 
 def _error(grid: Any, variables: tuple[str, ...] = XY, max_points: int = 1000) -> NablaError:
