@@ -22,7 +22,7 @@ from service.compute.limits import DEFAULT_LIMITS, Limits
 from service.compute.points import exact_constants, exact_value, read_points, strings_in
 from service.compute.status import Status
 
-__all__ = ["Coordinate", "FunctionSpec", "Prepared", "exact_coordinates", "prepare", "values_at"]
+__all__ = ["Coordinate", "FunctionQuery", "FunctionSpec", "Prepared", "exact_coordinates", "prepare", "values_at"]
 
 Coordinate = int | float | str  # a JSON number or an exact string ("pi/4")
 
@@ -48,6 +48,23 @@ class FunctionSpec:
             limits=self.limits,
             max_nodes=self.max_nodes,
             max_variables=self.max_variables,
+        )
+
+
+@dataclass(frozen=True)
+class FunctionQuery:
+    """What every geometric query names: the function, its variables, and its parameters (with their values, or
+    left as symbols), in plain values as the request gave them."""
+
+    function: str
+    variables: tuple[str, ...] | None = None
+    parameters: tuple[str, ...] = ()
+    parameter_values: tuple[Coordinate, ...] | None = None  # None: the parameters stay symbols
+
+    def spec(self, limits: Limits, max_nodes: int, max_variables: int) -> FunctionSpec:
+        """The function as the workers take it, with the server's limits."""
+        return FunctionSpec(
+            self.function, self.variables, self.parameters, self.parameter_values, limits, max_nodes, max_variables
         )
 
 

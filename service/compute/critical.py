@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 from scipy.stats import qmc
 
-from service.compute.anchor import FunctionSpec, Prepared, prepare
+from service.compute.anchor import FunctionQuery, FunctionSpec, Prepared, prepare
 from service.compute.deadline import OutOfTime, deadline
 from service.compute.engine import to_sympy
 from service.compute.errors import InvalidInput, located
@@ -36,8 +36,10 @@ from service.compute.numeric import Evaluator, compile_evaluator
 __all__ = [
     "DEFAULT_BOUND",
     "KINDS",
+    "CriticalAnswer",
     "CriticalPoint",
     "CriticalPoints",
+    "CriticalQuery",
     "CriticalTask",
     "critical_point",
     "critical_points",
@@ -51,6 +53,13 @@ _DIGITS = 50
 _NEWTON_STEPS = 200
 _HALVINGS = 30
 _MEMORY = 8  # the line search compares with the largest |grad f| of the last 8 steps
+
+
+@dataclass(frozen=True)
+class CriticalQuery(FunctionQuery):
+    """A validated critical-points request: the box to search numerically (or to keep exact solutions in)."""
+
+    bounds: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,7 @@ class CriticalPoints:
     method: str  # symbolic | numeric
     complete: bool
     bounds: tuple[tuple[float, float], ...]  # the box searched (or filtered to), per variable
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[tuple[str, str], ...] = ()  # (code, detail)
 
 
 # -- classification -------------------------------------------------------------------------------------------------
@@ -184,7 +193,7 @@ def critical_points(task: CriticalTask) -> CriticalPoints:
     variables = gradient.variables
     lo, hi = _box(task, variables)
     box = tuple((float(a), float(b)) for a, b in zip(lo, hi, strict=True))
-    warnings: list[str] = []
+    warnings: list[tuple[str, str]] = []
     solved = _solve(gradient, task, warnings) if task.solve else None
     if solved is not None:
         inside = [p for p in solved if not task.bounds or _within(p, lo, hi)]
@@ -192,8 +201,11 @@ def critical_points(task: CriticalTask) -> CriticalPoints:
         return _answer(variables, points, "symbolic", True, box, warnings, task.max_points)
     if not task.bounds:
         warnings.append(
-            f"searched numerically within [-{DEFAULT_BOUND:g}, {DEFAULT_BOUND:g}] in every variable; give bounds to "
-            "search elsewhere"
+            (
+                "default_bounds",
+                f"searched numerically within [-{DEFAULT_BOUND:g}, {DEFAULT_BOUND:g}] in every variable; give "
+                "bounds to search elsewhere",
+            )
         )
     evaluator = compile_evaluator(variables, [gradient.function], [*gradient.derivatives, *hessian.derivatives])
     found = _search(evaluator, len(variables), lo, hi, task)
@@ -206,12 +218,14 @@ def _answer(
     method: str,
     complete: bool,
     box: tuple[tuple[float, float], ...],
-    warnings: list[str],
+    warnings: list[tuple[str, str]],
     limit: int,
 ) -> CriticalPoints:
     points.sort(key=lambda p: tuple(round(v, 9) for v in p.at))  # -1e-29 and 1e-31 are both 0 to the eye
     if len(points) > limit:
-        warnings.append(f"{len(points)} critical points were found; the first {limit} (by coordinates) are listed")
+        warnings.append(
+            ("truncated", f"{len(points)} critical points were found; the first {limit} (by coordinates) are listed")
+        )
         points, complete = points[:limit], False
     return CriticalPoints(variables, tuple(points), method, complete, box, tuple(warnings))
 
@@ -223,7 +237,9 @@ def _within(point: Sequence[mpmath.mpf], lo: np.ndarray, hi: np.ndarray) -> bool
 # -- symbolic -------------------------------------------------------------------------------------------------------
 
 
-def _solve(gradient: Prepared, task: CriticalTask, warnings: list[str]) -> list[tuple[mpmath.mpf, ...]] | None:
+def _solve(
+    gradient: Prepared, task: CriticalTask, warnings: list[tuple[str, str]]
+) -> list[tuple[mpmath.mpf, ...]] | None:
     """Every real solution of grad f = 0 (at 50 digits), or None when that cannot be shown within the deadline."""
     symbols = [symbol(n) for n in gradient.variables]
     components = [to_sympy(g) for g in gradient.derivatives]
@@ -234,7 +250,12 @@ def _solve(gradient: Prepared, task: CriticalTask, warnings: list[str]) -> list[
         with deadline(task.solve_seconds):
             return _solve_polynomial(components, [p for p, _ in fractions], symbols, task.max_candidates, warnings)
     except (OutOfTime, RecursionError, MemoryError):
-        warnings.append(f"the symbolic solution took longer than {task.solve_seconds:g} s; searched numerically")
+        warnings.append(
+            (
+                "solve_timed_out",
+                f"the symbolic solution took longer than {task.solve_seconds:g} s; searched numerically",
+            )
+        )
         return None
 
 
@@ -243,7 +264,7 @@ def _solve_polynomial(
     numerators: list[sp.Expr],
     symbols: list[sp.Symbol],
     max_candidates: int,
-    warnings: list[str],
+    warnings: list[tuple[str, str]],
 ) -> list[tuple[mpmath.mpf, ...]] | None:
     roots: list[list[mpmath.mpf]] = []
     for variable in symbols:
@@ -252,13 +273,23 @@ def _solve_polynomial(
         if basis.exprs == [1]:
             return []  # the equations contradict each other: no critical point at all
         if not basis.is_zero_dimensional:
-            warnings.append("grad f = 0 has infinitely many (complex) solutions; the points were searched numerically")
+            warnings.append(
+                (
+                    "not_isolated",
+                    "grad f = 0 has infinitely many (complex) solutions; the points were searched numerically",
+                )
+            )
             return None
         eliminant = sp.Poly(basis.exprs[-1], variable)
         with mpmath.workdps(_DIGITS + 10):
             roots.append(sorted({mpmath.mpf(str(r.evalf(_DIGITS + 10))) for r in eliminant.real_roots()}))
     if math.prod(len(r) for r in roots) > max_candidates:
-        warnings.append("grad f = 0 has too many candidate solutions to check symbolically; searched numerically")
+        warnings.append(
+            (
+                "too_many_candidates",
+                "grad f = 0 has too many candidate solutions to check symbolically; searched numerically",
+            )
+        )
         return None
     checks = [sp.lambdify(symbols, c, modules="mpmath") for c in components]
     solutions = []
@@ -395,3 +426,13 @@ def _collected(
         spectrum = tuple(float(v) + 0.0 for v in eigenvalues)
         out.append(CriticalPoint(at, float(values[i]), float(norms[i]), spectrum, kind or "degenerate"))
     return out
+
+
+@dataclass(frozen=True)
+class CriticalAnswer:
+    query: CriticalQuery
+    result: CriticalPoints
+
+    @property
+    def size(self) -> int:
+        return 0

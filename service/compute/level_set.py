@@ -14,12 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from service.compute.anchor import Coordinate, FunctionSpec, exact_coordinates, prepare, values_at
+from service.compute.anchor import Coordinate, FunctionQuery, FunctionSpec, exact_coordinates, prepare, values_at
 from service.compute.errors import InvalidInput, located
 from service.compute.language.printer import to_text
 from service.compute.taylor import displacement, joined
 
-__all__ = ["LevelSet", "LevelSetTask", "level_set", "orthonormal_complement"]
+__all__ = ["LevelSet", "LevelSetAnswer", "LevelSetQuery", "LevelSetTask", "level_set", "orthonormal_complement"]
+
+
+@dataclass(frozen=True)
+class LevelSetQuery(FunctionQuery):
+    """A validated level-set request: the point the level set passes through."""
+
+    at: tuple[Coordinate, ...] = ()
+    at_names: tuple[str, ...] | None = None  # None: ``at`` is in the variables' order
 
 
 @dataclass(frozen=True)
@@ -116,3 +124,13 @@ def level_set(task: LevelSetTask) -> LevelSet:
         slope_text=slope_text,
         critical=critical,
     )
+
+
+@dataclass(frozen=True)
+class LevelSetAnswer:
+    query: LevelSetQuery
+    result: LevelSet
+
+    @property
+    def size(self) -> int:
+        return 0

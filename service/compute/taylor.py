@@ -13,11 +13,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations_with_replacement
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from service.compute.anchor import Coordinate, FunctionSpec, exact_coordinates, prepare, values_at
+from service.compute.anchor import Coordinate, FunctionQuery, FunctionSpec, exact_coordinates, prepare, values_at
 from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine
 from service.compute.errors import InvalidInput, LimitExceeded, located
 from service.compute.language.build import symbol
@@ -27,6 +28,8 @@ from service.compute.status import Status
 
 __all__ = [
     "Comparison",
+    "TaylorAnswer",
+    "TaylorQuery",
     "TaylorResult",
     "TaylorTask",
     "compare",
@@ -37,6 +40,16 @@ __all__ = [
 ]
 
 MultiIndex = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TaylorQuery(FunctionQuery):
+    """A validated Taylor request: the point to expand about (``at``), the order, and points to compare at."""
+
+    at: tuple[Coordinate, ...] = ()
+    at_names: tuple[str, ...] | None = None  # None: ``at`` is in the variables' order
+    order: int = 1
+    points: Any = None  # a batch as ``points.read_points`` takes it
 
 
 @dataclass(frozen=True)
@@ -225,3 +238,17 @@ def compare(evaluator: Evaluator, points: np.ndarray) -> Comparison:
         function[broken] = np.nan
         values[np.isinf(values)] = np.nan
     return Comparison(values + 0.0, errors + 0.0, function + 0.0, status)
+
+
+@dataclass(frozen=True)
+class TaylorAnswer:
+    """The polynomial, and with points its values and errors there."""
+
+    query: TaylorQuery
+    result: TaylorResult
+    comparison: Comparison | None = None
+
+    @property
+    def size(self) -> int:
+        """How many numbers the answer holds: what presenting it costs."""
+        return 0 if self.comparison is None else 3 * len(self.comparison.values)

@@ -132,14 +132,19 @@ class TestSymbolic:
         assert not answer.complete
         assert answer.method == "numeric"
         assert answer.warnings == (
-            "grad f = 0 has infinitely many (complex) solutions; the points were searched numerically",
+            (
+                "not_isolated",
+                "grad f = 0 has infinitely many (complex) solutions; the points were searched numerically",
+            ),
         )
         assert answer.points
         assert all(p.kind == "degenerate" and abs(p.at[0] - p.at[1]) < 1e-12 for p in answer.points)
 
     def test_out_of_time_falls_back_to_the_numeric_search(self) -> None:
         answer = _points(HIMMELBLAU, bounds=_box(5), solve_seconds=0.001)
-        assert answer.warnings == ("the symbolic solution took longer than 0.001 s; searched numerically",)
+        assert answer.warnings == (
+            ("solve_timed_out", "the symbolic solution took longer than 0.001 s; searched numerically"),
+        )
         assert (answer.method, answer.complete, len(answer.points)) == ("numeric", False, 9)
 
 
@@ -166,7 +171,10 @@ class TestNumeric:
         np.testing.assert_allclose([p.at[0] for p in answer.points], [-1 - math.sqrt(2), -1 + math.sqrt(2)], rtol=1e-14)
         assert [p.kind for p in answer.points] == ["maximum", "minimum"]
         assert answer.warnings == (
-            "searched numerically within [-10, 10] in every variable; give bounds to search elsewhere",
+            (
+                "default_bounds",
+                "searched numerically within [-10, 10] in every variable; give bounds to search elsewhere",
+            ),
         )
 
     def test_a_kink_is_no_critical_point(self) -> None:
@@ -183,7 +191,9 @@ class TestNumeric:
         answer = _points("sin(x)", bounds=(("x", -100.0, 100.0),), starts=256, max_points=5)
         assert len(answer.points) == 5
         assert not answer.complete
-        assert answer.warnings[-1].endswith("critical points were found; the first 5 (by coordinates) are listed")
+        code, detail = answer.warnings[-1]
+        assert code == "truncated"
+        assert detail.endswith("critical points were found; the first 5 (by coordinates) are listed")
 
 
 class TestKinds:
