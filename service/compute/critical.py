@@ -351,10 +351,14 @@ def _norm(rows: np.ndarray) -> np.ndarray:
 
 
 def _newton_steps(hessians: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """-H^+ g per row (the pseudo-inverse: a singular Hessian still gives the least-squares step)."""
-    with np.errstate(all="ignore"):
-        inverse = np.linalg.pinv(hessians, rcond=1e-13, hermitian=True)
-    steps: np.ndarray = -np.einsum("kij,kj->ki", inverse, gradients)
+    """-H^+ g per row (the pseudo-inverse: a singular Hessian still gives the least-squares step); no step where
+    the Hessian is not finite (an SVD of NaNs fails)."""
+    finite = np.isfinite(hessians).all(axis=(1, 2)) & np.isfinite(gradients).all(axis=1)
+    steps = np.zeros_like(gradients)
+    if finite.any():
+        with np.errstate(all="ignore"):
+            inverse = np.linalg.pinv(hessians[finite], rcond=1e-13, hermitian=True)
+        steps[finite] = -np.einsum("kij,kj->ki", inverse, gradients[finite])
     return steps
 
 

@@ -263,3 +263,15 @@ class TestErrors:
         assert error.detail == (
             "the function has no variables, so it has no critical points in them; name them in 'variables'"
         )
+
+
+class TestRobustness:
+    def test_an_undefined_hessian_stops_newton_without_failing(self) -> None:
+        # x^2 + y|y|: the Hessian jumps at y = 0 (no second derivative there), so no point is classified.
+        assert _points("x^2 + y^2*sign(y)", bounds=_box(1)).points == ()
+
+    def test_a_flat_region_is_a_set_of_degenerate_points(self) -> None:
+        # max(x, 0)^3 + y^2 is flat in x for x <= 0: every point of the half line y = 0 is critical.
+        answer = _points("max(x, 0)^3 + y^2", bounds=_box(1), starts=16)
+        assert answer.points
+        assert all(p.kind == "degenerate" and p.at[0] < 1e-12 and p.at[1] == 0 for p in answer.points)
