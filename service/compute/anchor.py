@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import symengine as se
 import sympy as sp
 
 from service.compute.calculus import CalculusResult, CalculusTask, run
-from service.compute.engine import EngineExpr, to_engine, to_sympy
+from service.compute.engine import EngineExpr, is_symengine, symengine_supports, to_engine, to_sympy
 from service.compute.errors import InvalidPoint, located
 from service.compute.exact import exact_values
 from service.compute.language.build import symbol
@@ -134,12 +135,38 @@ _UNDEFINED = {
 }
 
 
+def _fast_values(exprs: Sequence[EngineExpr], names: Sequence[str], point: Sequence[sp.Expr]) -> list[sp.Expr] | None:
+    """The values at the exact point by SymEngine's substitution (tens of microseconds each, against milliseconds
+    for SymPy's), when every expression and coordinate is SymEngine's and every value is a finite real number
+    (checked with 64-bit MPFR); None otherwise, and the careful way decides."""
+    if not all(is_symengine(e) for e in exprs) or not all(symengine_supports(v) for v in point):
+        return None
+    mapping = {se.Symbol(n): to_engine(v) for n, v in zip(names, point, strict=True)}
+    values = []
+    for expr in exprs:
+        value = expr.subs(mapping)
+        try:
+            number = value.n(64, real=False)
+        except RuntimeError:  # an infinity or NaN has no numeric value
+            return None
+        if not isinstance(number, se.RealMPFR | se.ComplexMPC | se.Integer | se.Rational | se.RealDouble):
+            return None
+        if isinstance(number, se.ComplexMPC) and number.imag != 0:
+            return None
+        values.append(to_sympy(value))
+    return values
+
+
 def values_at(
     prepared: Prepared, derivatives: Sequence[EngineExpr], point: Sequence[sp.Expr], floats: np.ndarray
 ) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
     """f and ``derivatives`` at the exact ``point``; ``InvalidPoint`` at ``at`` unless all are finite real numbers
     (one-sided derivatives that differ, at a kink, are no value). With symbolic parameters only what is undefined
     whatever their values (``1/0``) is refused."""
+    if not prepared.parameters:
+        fast = _fast_values([prepared.function, *derivatives], prepared.variables, point)
+        if fast is not None:
+            return fast[0], tuple(fast[1:])
     mapping = {symbol(n): v for n, v in zip(prepared.variables, point, strict=True)}
     values = to_sympy(prepared.function).xreplace(mapping), tuple(to_sympy(d).xreplace(mapping) for d in derivatives)
     if prepared.parameters:

@@ -131,8 +131,7 @@ def displacement(name: str, centre: sp.Expr, power: int = 1) -> sp.Expr:
 
 
 def _negative(value: sp.Expr) -> bool:
-    if value.is_number:
-        return bool(value.is_extended_negative)
+    """Whether the printed coefficient starts with a minus sign (``6*cos(2)`` does not, though it is negative)."""
     return bool(value.could_extract_minus_sign())
 
 

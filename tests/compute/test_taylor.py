@@ -183,3 +183,18 @@ class TestErrors:
         result = expand(TaylorTask(FunctionSpec("x - y"), (2, 1), at_names=("y", "x")))
         assert result.at == (1.0, 2.0)
         assert result.text == "-1 + (x - 1) - (y - 2)"
+
+
+class TestPrinting:
+    def test_a_negative_transcendental_coefficient_keeps_its_own_sign(self) -> None:
+        # sin(xy) z at (1, 2, 3): f_x = y z cos(xy) = 6 cos(2), which is negative but prints without a minus.
+        result = _taylor("sin(x*y)*z", (1, 2, 3))
+        assert result.text == "3*sin(2) + 6*(x - 1)*cos(2) + 3*(y - 2)*cos(2) + (z - 3)*sin(2)"
+        assert " - -" not in result.text
+        z = symbol("z")
+        _same(result, 3 * sp.sin(2) + 6 * sp.cos(2) * (x - 1) + 3 * sp.cos(2) * (y - 2) + sp.sin(2) * (z - 3))
+
+    def test_every_printed_polynomial_parses_back(self) -> None:
+        for text, at, order in [("sin(x*y)*z", (1, 2, 3), 3), ("exp(x)*sin(y)", (0.3, 0.7), 4), ("cos(x)", ("2",), 5)]:
+            result = _taylor(text, at, order)
+            _same(result, to_sympy(result.polynomial))
