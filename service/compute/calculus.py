@@ -153,6 +153,8 @@ def _derivative(function: EngineExpr, wrt: Sequence[str], budget: NodeBudget) ->
 
 
 def _validate_derivative(task: CalculusTask, variables: tuple[str, ...]) -> tuple[str, ...]:
+    if task.order == 0 and not task.wrt:
+        return ()  # order 0: f itself, whatever its variables
     if task.wrt:
         unknown = [name for name in task.wrt if name not in variables]
         if unknown:
