@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         default.MAX_SAMPLES, ge=10, description="Monte Carlo draws in one stochastic-derivative request."
     )
 
+    # Geometry (Taylor polynomials and critical points, in the workers within compute_timeout).
+    max_taylor_terms: int = Field(
+        default.MAX_TAYLOR_TERMS, ge=1, description="Coefficients of one Taylor polynomial (n + k choose k)."
+    )
+    critical_starts: int = Field(
+        default.CRITICAL_STARTS, ge=2, le=4_096, description="Starts of the numeric search for critical points."
+    )
+    max_critical_points: int = Field(
+        default.MAX_CRITICAL_POINTS, ge=1, description="Critical points listed in one answer."
+    )
+
     # Distributions.
     max_distribution_values: int = Field(
         default.MAX_DISTRIBUTION_VALUES,

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from service.compute.errors import ServiceUnavailable
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.geometry import CriticalPointsService, LevelSetService, TaylorService
 from service.runtime.services import Services
 from service.runtime.stochastic import StochasticService
 
@@ -33,6 +34,21 @@ def _distributions(request: Request) -> DistributionService:
     return services(request).distributions
 
 
+def _taylor(request: Request) -> TaylorService:
+    return services(request).taylor
+
+
+def _level_set(request: Request) -> LevelSetService:
+    return services(request).level_set
+
+
+def _critical_points(request: Request) -> CriticalPointsService:
+    return services(request).critical_points
+
+
 Calculus = Annotated[CalculusService, Depends(_calculus)]
 Stochastic = Annotated[StochasticService, Depends(_stochastic)]
 Distributions = Annotated[DistributionService, Depends(_distributions)]
+Taylor = Annotated[TaylorService, Depends(_taylor)]
+LevelSet = Annotated[LevelSetService, Depends(_level_set)]
+CriticalPoints = Annotated[CriticalPointsService, Depends(_critical_points)]

@@ -19,7 +19,7 @@ from service.compute.engine import EngineExpr, is_symengine, symengine_supports,
 from service.compute.errors import InvalidPoint, located
 from service.compute.exact import exact_values
 from service.compute.language.build import symbol
-from service.compute.limits import DEFAULT_LIMITS, Limits
+from service.compute.limits import DEFAULT_LIMITS, MAX_RESULT_NODES, MAX_VARIABLES, Limits
 from service.compute.points import exact_constants, exact_value, read_points, strings_in
 from service.compute.status import Status
 
@@ -37,8 +37,8 @@ class FunctionSpec:
     parameters: tuple[str, ...] = ()
     parameter_values: tuple[Coordinate, ...] | None = None  # None: the parameters stay symbols
     limits: Limits = DEFAULT_LIMITS
-    max_nodes: int = 200_000
-    max_variables: int = 64
+    max_nodes: int = MAX_RESULT_NODES
+    max_variables: int = MAX_VARIABLES
 
     def task(self, operation: str) -> CalculusTask:
         return CalculusTask(

@@ -31,6 +31,7 @@ from service.compute.deadline import OutOfTime, deadline
 from service.compute.engine import to_sympy
 from service.compute.errors import InvalidInput, located
 from service.compute.language.build import symbol
+from service.compute.limits import CRITICAL_STARTS, MAX_CRITICAL_POINTS
 from service.compute.numeric import Evaluator, compile_evaluator
 
 __all__ = [
@@ -69,8 +70,8 @@ class CriticalTask:
     solve: bool = True  # False: the numeric search only (tests compare the two ways)
     solve_seconds: float = 4.0
     search_seconds: float = 4.0
-    starts: int = 128
-    max_points: int = 100
+    starts: int = CRITICAL_STARTS
+    max_points: int = MAX_CRITICAL_POINTS
     max_candidates: int = 5_000
 
 

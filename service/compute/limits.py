@@ -41,6 +41,11 @@ MAX_WARNINGS = 20
 MAX_SAMPLES = 2_000_000
 MAX_DISTRIBUTION_VALUES = 1_000_000
 
+# Geometry (symbolic work in the workers, within compute_timeout).
+MAX_TAYLOR_TERMS = 10_000
+CRITICAL_STARTS = 128
+MAX_CRITICAL_POINTS = 100
+
 # Ceilings of the request schemas: what no setting can raise.
 HARD_MAX_ORDER = 100_000
 HARD_MAX_SAMPLES = 100_000_000

@@ -23,6 +23,7 @@ from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_eng
 from service.compute.errors import InvalidInput, LimitExceeded, located
 from service.compute.language.build import symbol
 from service.compute.language.printer import to_latex, to_text
+from service.compute.limits import MAX_TAYLOR_TERMS
 from service.compute.numeric import Evaluator, compile_evaluator
 from service.compute.status import Status
 
@@ -60,7 +61,7 @@ class TaylorTask:
     at: tuple[Coordinate, ...]
     at_names: tuple[str, ...] | None = None  # None: ``at`` is in the variables' order
     order: int = 1
-    max_terms: int = 10_000
+    max_terms: int = MAX_TAYLOR_TERMS
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _validate(task: TaylorTask, n: int) -> None:
         raise located(
             LimitExceeded,
             f"a Taylor polynomial of order {task.order} in {n} variables has {terms} coefficients; the limit is "
-            f"{task.max_terms}; ask for a lower order or fewer variables",
+            f"{task.max_terms} (NABLA_MAX_TAYLOR_TERMS); ask for a lower order or fewer variables",
             ("body", "order"),
         )
     if n == 0:

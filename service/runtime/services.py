@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.config import Settings
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.geometry import CriticalPointsService, LevelSetService, TaylorService
 from service.runtime.stochastic import StochasticService
 from service.runtime.workers import WorkerPool
 
@@ -19,6 +20,9 @@ class Services:
     calculus: CalculusService
     stochastic: StochasticService
     distributions: DistributionService
+    taylor: TaylorService
+    level_set: LevelSetService
+    critical_points: CriticalPointsService
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
@@ -34,4 +38,7 @@ class Services:
             CalculusService(settings, pool),
             StochasticService(settings, pool),
             DistributionService(settings, pool),
+            TaylorService(settings, pool),
+            LevelSetService(settings, pool),
+            CriticalPointsService(settings, pool),
         )

@@ -160,8 +160,8 @@ class TestErrors:
         error = _error(TaylorTask(FunctionSpec("x*y*z"), (0, 0, 0), order=30, max_terms=100))
         assert isinstance(error, LimitExceeded)
         assert error.detail == (
-            "a Taylor polynomial of order 30 in 3 variables has 5456 coefficients; the limit is 100; ask for a lower "
-            "order or fewer variables"
+            "a Taylor polynomial of order 30 in 3 variables has 5456 coefficients; the limit is 100 "
+            "(NABLA_MAX_TAYLOR_TERMS); ask for a lower order or fewer variables"
         )
         assert error.errors[0].loc == ("body", "order")
 
