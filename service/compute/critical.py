@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 import sympy as sp
-from scipy.stats import qmc
 
 from service.compute.anchor import FunctionQuery, FunctionSpec, Prepared, prepare
 from service.compute.deadline import OutOfTime, deadline
@@ -35,6 +34,7 @@ from service.compute.limits import CRITICAL_STARTS, MAX_CRITICAL_POINTS
 from service.compute.numeric import Evaluator, compile_evaluator
 
 __all__ = [
+    "CRITICAL_POINT_KINDS",
     "DEFAULT_BOUND",
     "KINDS",
     "CriticalAnswer",
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
+CRITICAL_POINT_KINDS = ("minimum", "maximum", "saddle", "inconclusive")  # the Hessian answer's words
 DEFAULT_BOUND = 10.0  # the numeric search box is [-10, 10] in every variable without bounds
 _DIGITS = 50
 _NEWTON_STEPS = 200
@@ -368,6 +369,8 @@ def _search(evaluator: Evaluator, n: int, lo: np.ndarray, hi: np.ndarray, task: 
 
     A step is halved until |grad f| falls below the largest of its last few values (a non-monotone line search:
     demanding a decrease at every step crawls along curved valleys such as Rosenbrock's)."""
+    from scipy.stats import qmc  # here: the web process imports this module for is_critical, and scipy.stats is slow
+
     stop = time.monotonic() + task.search_seconds
     sampler = qmc.Sobol(d=n, scramble=True, rng=np.random.default_rng(0))
     points = qmc.scale(sampler.random(1 << max(1, (task.starts - 1).bit_length())), lo, hi)

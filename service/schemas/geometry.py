@@ -11,8 +11,8 @@ from service.compute.critical import KINDS, CriticalQuery
 from service.compute.level_set import LevelSetQuery
 from service.compute.taylor import TaylorQuery
 from service.schemas.common import (
-    Coordinate,
     Expression,
+    Parameters,
     Point,
     Points,
     SymbolicExpression,
@@ -27,22 +27,10 @@ if TYPE_CHECKING:
 else:
     CriticalKind = named_enum("CriticalKind", KINDS)
 
-ParameterValues = Annotated[
-    dict[VariableName, Coordinate] | list[VariableName],
-    Field(
-        max_length=limits.HARD_MAX_COORDINATES,
-        description=(
-            "Constants: {name: value} substitutes exact values; a list of names keeps them as symbols (then the "
-            "answer cannot be evaluated at numbers)."
-        ),
-        examples=[{"a": 2}],
-    ),
-]
-
 
 class _FunctionRequest(VariablesField):
     function: Expression
-    parameters: ParameterValues = Field(default_factory=dict)
+    parameters: Parameters = Field(default_factory=dict)
 
     def _function_query(self) -> dict[str, Any]:
         values = tuple(self.parameters.values()) if isinstance(self.parameters, dict) else None
