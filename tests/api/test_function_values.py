@@ -82,6 +82,20 @@ class TestGrid:
         assert body["detail"] == "grid.x[2] (the number of values) must be a whole number of at least 1, got 0"
         assert body["errors"][0]["loc"] == ["body", "grid", "x", 2]
 
+    async def test_a_directional_derivative_over_a_grid(self, client: httpx.AsyncClient) -> None:
+        # x^2 + y^2 along (3, 4)/5 at (x, y): (6x + 8y)/5.
+        request = {"function": "x^2 + y^2", "direction": [3, 4], "grid": {"x": [0, 1, 2], "y": [1, 1, 1]}}
+        body = await ok(client, "/v1/directional-derivative", request)
+        assert body["values"] == pytest.approx([8 / 5, 14 / 5], rel=1e-15)
+
+    async def test_a_grid_larger_than_the_limit_is_refused_before_any_work(self, client: httpx.AsyncClient) -> None:
+        request = {"function": "x*y", "grid": {"x": [0, 1, 2000], "y": [0, 1, 2000]}}
+        body = await problem(client, "/v1/gradient", request, 413, "too_large")
+        assert body["detail"] == (
+            "the grid has 2000 x 2000 = 4000000 points; the limit is 2000000; ask for fewer values per variable"
+        )
+        assert body["errors"][0]["loc"] == ["body", "grid"]
+
 
 class TestParameterNames:
     async def test_symbols_in_the_result(self, client: httpx.AsyncClient) -> None:
