@@ -257,6 +257,8 @@ else:
 class CriticalPointTest(BaseModel):
     """The second derivative test at the point."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_critical": True, "kind": "saddle"}]})
+
     is_critical: bool = Field(description="The gradient is zero there (up to the rounding of the point itself).")
     kind: CriticalPointKind | None = Field(
         description=(

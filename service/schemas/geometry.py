@@ -209,6 +209,22 @@ class LevelSetResponse(WarningsFields):
 
 
 class CriticalPoint(BaseModel):
+    """One critical point and what the second derivative test says it is."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": [0.0, 0.0],
+                    "function_value": 0.0,
+                    "gradient_norm": 0.0,
+                    "eigenvalues": [-2.0, 2.0],
+                    "kind": "saddle",
+                }
+            ]
+        }
+    )
+
     at: list[float]
     function_value: float
     gradient_norm: float = Field(description="|grad f| at `at` as given (0 for exact solutions).")
