@@ -123,7 +123,10 @@ def answer(
     if exact_timeout is not None:
         detail = f"the exact value was not computed within {exact_timeout:g} s; the float values stand"
         extra.append(Note("exact_timeout", detail, 0, status))
-    undefined = (evaluation.status == DOMAIN_ERROR) | (evaluation.status == NON_FINITE)
+    functions = np.where(np.isfinite(evaluation.functions), evaluation.functions, np.nan)
+    # Finite floats at a point whose exact values say undefined or infinite (tan at "pi/2"): none of them stands.
+    corrected = (evaluation.status == DOMAIN_ERROR) | (evaluation.status == NON_FINITE)
+    functions[corrected & np.isfinite(functions).all(axis=1)] = np.nan
     test = None
     if isinstance(part, Definiteness) and gradients is not None and points is not None and status == Status.OK.label:
         n = len(result.variables)
@@ -139,6 +142,6 @@ def answer(
         definiteness=part if isinstance(part, Definiteness) else None,
         exact=None if exact is None else _visible(exact, evaluation),
         notes=notes + Notes(tuple(extra)),
-        functions=np.where(undefined[:, None], np.nan, evaluation.functions),
+        functions=functions,
         critical_point=test,
     )

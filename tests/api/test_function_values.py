@@ -51,6 +51,15 @@ class TestFunctionValue:
         body = await ok(client, "/v1/derivative", {"function": "log(x)", "points": [[-1], [1]]})
         assert body["function_values"] == [None, 0.0]
 
+    async def test_each_function_of_a_jacobian_on_its_own(self, client: httpx.AsyncClient) -> None:
+        body = await ok(client, "/v1/jacobian", {"functions": ["log(x)", "x"], "points": [[-1], [1]]})
+        assert body["function_values"] == [[None, -1.0], [0.0, 1.0]]
+
+    async def test_an_exact_pole_hidden_by_rounding(self, client: httpx.AsyncClient) -> None:
+        # tan at the float nearest pi/2 is 1.6e16; at the exact pi/2 it is a pole, and f has no value.
+        body = await ok(client, "/v1/derivative", {"function": "tan(x)", "at": ["pi/2"]})
+        assert (body["status"], body["function_value"]) == ("non_finite", None)
+
     async def test_order_zero_is_f_itself(self, client: httpx.AsyncClient) -> None:
         body = await ok(client, "/v1/derivative", {"function": "x^2*y", "variable": "x", "order": 0, "at": [3, 2]})
         assert body["derivative"]["expression"] == "x^2*y"
