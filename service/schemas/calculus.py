@@ -61,7 +61,13 @@ class CalculusRequest(_Request):
 class DerivativeRequest(CalculusRequest):
     """The derivative of one function by one variable, of any order, or a mixed partial derivative."""
 
-    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"), ("wrt", "variable"), ("wrt", "order"))
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("at", "points"),
+        ("at", "grid"),
+        ("points", "grid"),
+        ("wrt", "variable"),
+        ("wrt", "order"),
+    )
 
     variable: VariableName | None = Field(
         None, description="The variable to differentiate by; optional when the function has one variable."
@@ -124,7 +130,7 @@ class GradientRequest(CalculusRequest):
 class DirectionalRequest(CalculusRequest):
     """The derivative of a scalar function along a direction, and the direction of steepest ascent."""
 
-    _one_of_required: ClassVar[tuple[str, ...]] = ("at", "points")
+    _one_of_required: ClassVar[tuple[str, ...]] = ("at", "points", "grid")
 
     direction: Point = Field(
         description=(

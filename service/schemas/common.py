@@ -202,7 +202,7 @@ class StrictModel(BaseModel):
 class EvaluationFields(StrictModel):
     """Where to evaluate: one point, a batch, or neither (symbolic result only)."""
 
-    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"),)
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"), ("at", "grid"), ("points", "grid"))
     parameters: Parameters = Field(default_factory=dict)
     at: Point | None = Field(None, description="One point; the response then has `value`.")
     points: Points | None = Field(None, description=POINTS_DESCRIPTION)
