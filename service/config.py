@@ -106,6 +106,17 @@ class Settings(BaseSettings):
         description="Iterations one /v1/optimize run may take (max_iterations above it is a 413).",
     )
 
+    # Geometry (Taylor polynomials and critical points, in the workers within compute_timeout).
+    max_taylor_terms: int = Field(
+        default.MAX_TAYLOR_TERMS, ge=1, description="Coefficients of one Taylor polynomial (n + k choose k)."
+    )
+    critical_starts: int = Field(
+        default.CRITICAL_STARTS, ge=2, le=4_096, description="Starts of the numeric search for critical points."
+    )
+    max_critical_points: int = Field(
+        default.MAX_CRITICAL_POINTS, ge=1, description="Critical points listed in one answer."
+    )
+
     # Distributions.
     max_distribution_values: int = Field(
         default.MAX_DISTRIBUTION_VALUES,

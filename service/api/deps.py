@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from service.compute.errors import ServiceUnavailable
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.geometry import CriticalPointsService, LevelSetService, TaylorService
 from service.runtime.optimize import OptimizeService
 from service.runtime.plots import PlotService
 from service.runtime.services import Services
@@ -43,8 +44,23 @@ def _plots(request: Request) -> PlotService:
     return services(request).plots
 
 
+def _taylor(request: Request) -> TaylorService:
+    return services(request).taylor
+
+
+def _level_set(request: Request) -> LevelSetService:
+    return services(request).level_set
+
+
+def _critical_points(request: Request) -> CriticalPointsService:
+    return services(request).critical_points
+
+
 Calculus = Annotated[CalculusService, Depends(_calculus)]
 Stochastic = Annotated[StochasticService, Depends(_stochastic)]
 Distributions = Annotated[DistributionService, Depends(_distributions)]
 Optimize = Annotated[OptimizeService, Depends(_optimize)]
 Plots = Annotated[PlotService, Depends(_plots)]
+Taylor = Annotated[TaylorService, Depends(_taylor)]
+LevelSet = Annotated[LevelSetService, Depends(_level_set)]
+CriticalPoints = Annotated[CriticalPointsService, Depends(_critical_points)]

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from service.compute.calculus import CalculusQuery, CalculusResult
+from service.compute.critical import critical_point, is_critical
 from service.compute.exact import DOMAIN_ERROR, NON_DIFFERENTIABLE, NON_FINITE, OK, ExactValues
 from service.compute.geometry import Definiteness, Directional, classify_hessians, directional
 from service.compute.notes import Note, Notes
 from service.compute.numeric import Evaluation
+from service.compute.points import Points
 from service.compute.status import Status
 
 
@@ -30,6 +32,8 @@ class CalculusAnswer:
     definiteness: Definiteness | None = None
     exact: ExactValues | None = None  # with `at` exact: the exact values (None where undefined)
     notes: Notes = field(default_factory=Notes)
+    functions: np.ndarray | None = None  # (N, functions): f itself; NaN where it is undefined or not finite
+    critical_point: dict[str, bool | str | None] | None = None  # hessian at a point: the second derivative test
 
     @property
     def size(self) -> int:
@@ -92,9 +96,12 @@ def answer(
     unit: np.ndarray | None = None,
     max_warnings: int = 20,
     exact_timeout: float | None = None,
+    points: Points | None = None,
+    gradients: np.ndarray | None = None,
 ) -> CalculusAnswer:
     """The answer of ``query``. ``unit`` is the direction as used (directional derivatives only); ``exact_timeout``
-    says that exact values were asked for but ran out of that many seconds."""
+    says that exact values were asked for but ran out of that many seconds; ``gradients`` at ``points`` (a Hessian
+    at a point) say whether the point is critical."""
     if evaluation is None:
         return CalculusAnswer(query, result)
     if exact is not None:
@@ -116,6 +123,15 @@ def answer(
     if exact_timeout is not None:
         detail = f"the exact value was not computed within {exact_timeout:g} s; the float values stand"
         extra.append(Note("exact_timeout", detail, 0, status))
+    functions = np.where(np.isfinite(evaluation.functions), evaluation.functions, np.nan)
+    # Finite floats at a point whose exact values say undefined or infinite (tan at "pi/2"): none of them stands.
+    corrected = (evaluation.status == DOMAIN_ERROR) | (evaluation.status == NON_FINITE)
+    functions[corrected & np.isfinite(functions).all(axis=1)] = np.nan
+    test = None
+    if isinstance(part, Definiteness) and gradients is not None and points is not None and status == Status.OK.label:
+        n = len(result.variables)
+        critical = is_critical(points.matrix[:, :n], gradients, values)
+        test = critical_point(bool(critical[0]), part.classes[0])
     return CalculusAnswer(
         query=query,
         result=result,
@@ -126,4 +142,6 @@ def answer(
         definiteness=part if isinstance(part, Definiteness) else None,
         exact=None if exact is None else _visible(exact, evaluation),
         notes=notes + Notes(tuple(extra)),
+        functions=functions,
+        critical_point=test,
     )

@@ -32,11 +32,12 @@ class CalculusQuery:
     operation: str  # derivative | gradient | jacobian | hessian | directional
     functions: tuple[str, ...]
     variables: tuple[str, ...] | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] | tuple[str, ...] = field(default_factory=dict)  # names alone: symbols, no point
     wrt: tuple[str, ...] = ()
     order: int = 1
     at: Any = None
     points: Any = None
+    grid: Any = None  # {name: [lo, hi, count]}: a third way to give points (``grid.expand_grid``)
     direction: Any = None
     normalize: bool = True
     classify: bool = False  # hessian only: eigenvalues and definiteness
@@ -45,6 +46,11 @@ class CalculusQuery:
     def single(self) -> bool:
         """One point (``at``) rather than a batch."""
         return self.at is not None
+
+    @property
+    def parameter_values(self) -> Mapping[str, Any]:
+        """The parameters' values by name (none when only their names were given)."""
+        return self.parameters if isinstance(self.parameters, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,8 @@ def _derivative(function: EngineExpr, wrt: Sequence[str], budget: NodeBudget) ->
 
 
 def _validate_derivative(task: CalculusTask, variables: tuple[str, ...]) -> tuple[str, ...]:
+    if task.order == 0 and not task.wrt:
+        return ()  # order 0: f itself, whatever its variables
     if task.wrt:
         unknown = [name for name in task.wrt if name not in variables]
         if unknown:

@@ -43,6 +43,10 @@ MAX_DISTRIBUTION_VALUES = 1_000_000
 
 # Optimisation (each run is one worker task).
 MAX_OPTIMIZE_ITERATIONS = 10_000
+# Geometry (symbolic work in the workers, within compute_timeout).
+MAX_TAYLOR_TERMS = 10_000
+CRITICAL_STARTS = 128
+MAX_CRITICAL_POINTS = 100
 
 # Ceilings of the request schemas: what no setting can raise.
 HARD_MAX_ORDER = 100_000

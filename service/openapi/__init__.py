@@ -39,6 +39,8 @@ TAGS = [
         "description": "Trajectories of optimisers (gradient descent to SGD), with stopping reasons and divergence.",
     },
     {"name": "plots", "description": "Pictures of functions and distributions, as SVG or PNG."},
+    {"name": "geometry", "description": "What the gradient is for: Taylor polynomials and tangent planes, level sets "
+     "and their normals, critical points and the second derivative test."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics, for orchestrators."},
 ]  # fmt: skip
 LICENSE = {"name": "Proprietary: the Nabla team's; no licence to redistribute is granted"}

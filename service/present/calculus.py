@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from service.compute.answer import CalculusAnswer
 from service.compute.calculus import CalculusResult
 from service.compute.exact import ExactValues
@@ -60,6 +62,12 @@ def _definiteness(part: Definiteness, single: bool) -> Body:
     return {"eigenvalues": part.eigenvalues, "classifications": list(part.classes)}
 
 
+def _function(functions: np.ndarray, several: bool, single: bool) -> Body:
+    """f itself: a number per point, or with several functions (a Jacobian's) a list of them."""
+    values = functions if several else functions[:, 0]
+    return {"function_value": values[0]} if single else {"function_values": values}
+
+
 def numeric(answer: CalculusAnswer) -> Body:
     """Values, derived quantities, statuses and warnings of an evaluated answer."""
     assert answer.values is not None
@@ -70,8 +78,12 @@ def numeric(answer: CalculusAnswer) -> Body:
         body |= _directional(answer.directional, answer.values, single)
     else:
         body["value" if single else "values"] = answer.values[0] if single else answer.values
+    if answer.functions is not None:
+        body |= _function(answer.functions, answer.query.operation == "jacobian", single)
     if answer.definiteness is not None:
         body |= _definiteness(answer.definiteness, single)
+    if answer.critical_point is not None:
+        body["critical_point"] = answer.critical_point
     if single:
         body["status"] = answer.status_label
     else:

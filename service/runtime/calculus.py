@@ -11,8 +11,9 @@ serving.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -23,6 +24,7 @@ from service.compute.calculus import CalculusQuery, CalculusResult, CalculusTask
 from service.compute.errors import LimitExceeded, TooComplex, located
 from service.compute.exact import ExactValues, exact_values
 from service.compute.geometry import unit_direction
+from service.compute.grid import expand_grid, grid_shape
 from service.compute.limits import check_variable_count
 from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
 from service.compute.points import (
@@ -145,6 +147,8 @@ class CalculusService(Service):
         """Evaluate ``query``, check an exact point exactly, and say what the numbers mean."""
         compiled = await self.compiled(self.task(query), query)
         result = compiled.result
+        if query.grid is not None:
+            query = replace(query, points=await self.grid(query.grid, result.variables), grid=None)
         size = _batch_size(query) * max(1, len(result.derivatives))
         batch, strings = await self.offload(size, lambda: self.decode(query, len(result.variables)))
         constants = await self.constants(strings)
@@ -157,14 +161,34 @@ class CalculusService(Service):
         if evaluation is not None and points is not None and points.exact is not None:
             exact = await self.exact(compiled, points.exact)
             timed_out = self.exact_timeout if exact is None else None
+        gradients = None
+        if query.operation == "hessian" and query.single and query.classify and points is not None:
+            gradients = await self.gradients(query, points)
         limit = self.settings.max_warnings
-        return await self.offload(size, lambda: answer(query, result, evaluation, exact, unit, limit, timed_out))
+        return await self.offload(
+            size, lambda: answer(query, result, evaluation, exact, unit, limit, timed_out, points, gradients)
+        )
+
+    async def grid(self, grid: Any, variables: tuple[str, ...]) -> np.ndarray:
+        """The points of a grid (its exact bounds evaluated in a worker), refused before any work when too large."""
+        shape = grid_shape(grid, variables, self.settings.max_points)
+        constants = await self.constants(sorted(strings_in(grid)))
+        size = math.prod(shape) * len(variables)
+        return await self.offload(size, lambda: expand_grid(grid, variables, self.settings.max_points, constants))
+
+    async def gradients(self, query: CalculusQuery, points: Points) -> np.ndarray:
+        """The gradient at the points of a Hessian query (from the compiled gradient, cached like any other): whether
+        the point is critical is the first half of the second derivative test."""
+        gradient = replace(query, operation="gradient", classify=False)
+        compiled = await self.compiled(self.task(gradient), gradient)
+        values: np.ndarray = compiled.evaluator.evaluate(points.matrix).values
+        return values
 
     def decode(self, query: CalculusQuery, width: int) -> tuple[Any, list[str]]:
         """The batch (a matrix when it is plain numbers) and every exact string of the request."""
         batch = None if query.points is None else decode_batch(query.points, width, self.settings.max_points)
         found = strings_in(
-            query.at, query.parameters, query.direction, None if isinstance(batch, np.ndarray) else batch
+            query.at, query.parameter_values, query.direction, None if isinstance(batch, np.ndarray) else batch
         )
         return batch, sorted(found)
 
@@ -185,9 +209,11 @@ class CalculusService(Service):
         self, query: CalculusQuery, compiled: Compiled, batch: Any, constants: Constants
     ) -> tuple[Points | None, Evaluation | None]:
         result = compiled.result
+        if query.at is None and query.points is None:
+            return None, None  # symbolic only (and parameters given as names have no values to read)
         points = read_points(
             variables=result.variables,
-            parameters=query.parameters,
+            parameters=query.parameter_values,
             at=query.at,
             points=batch,
             max_points=self.settings.max_points,
@@ -224,6 +250,8 @@ def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:
 
 def _batch_size(query: CalculusQuery) -> int:
     points = query.points
+    if isinstance(points, np.ndarray):
+        return len(points)
     if isinstance(points, RawJSON):
         return len(points.text) // 8  # a number takes at least 2 bytes; rows at least 4 more: an upper estimate
     if isinstance(points, list):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.config import Settings
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.geometry import CriticalPointsService, LevelSetService, TaylorService
 from service.runtime.optimize import OptimizeService
 from service.runtime.plots import PlotService
 from service.runtime.stochastic import StochasticService
@@ -23,6 +24,9 @@ class Services:
     distributions: DistributionService
     optimize: OptimizeService
     plots: PlotService
+    taylor: TaylorService
+    level_set: LevelSetService
+    critical_points: CriticalPointsService
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
@@ -40,4 +44,7 @@ class Services:
             DistributionService(settings, pool),
             OptimizeService(settings, pool),
             PlotService(settings, pool),
+            TaylorService(settings, pool),
+            LevelSetService(settings, pool),
+            CriticalPointsService(settings, pool),
         )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.compute import limits
 from service.compute.calculus import CalculusQuery
+from service.compute.critical import CRITICAL_POINT_KINDS
 from service.compute.geometry import CLASSIFICATIONS
 from service.schemas import examples
 from service.schemas.common import (
@@ -42,9 +43,10 @@ def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> Cal
         operation=operation,
         functions=functions,
         variables=None if request.variables is None else tuple(request.variables),
-        parameters=dict(request.parameters),
+        parameters=request.parameter_values(),
         at=request.at,
         points=request.points,
+        grid=request.grid,
     )
 
 
@@ -59,17 +61,24 @@ class CalculusRequest(_Request):
 class DerivativeRequest(CalculusRequest):
     """The derivative of one function by one variable, of any order, or a mixed partial derivative."""
 
-    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"), ("wrt", "variable"), ("wrt", "order"))
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("at", "points"),
+        ("at", "grid"),
+        ("points", "grid"),
+        ("wrt", "variable"),
+        ("wrt", "order"),
+    )
 
     variable: VariableName | None = Field(
         None, description="The variable to differentiate by; optional when the function has one variable."
     )
     order: int | None = Field(
         None,
-        ge=1,
+        ge=0,
         le=limits.HARD_MAX_ORDER,
         description=(
-            f"How many times to differentiate (default 1; at most NABLA_MAX_ORDER, default {limits.MAX_ORDER})."
+            "How many times to differentiate (default 1; 0 is f itself; at most NABLA_MAX_ORDER, default "
+            f"{limits.MAX_ORDER})."
         ),
     )
     wrt: list[VariableName] | None = Field(
@@ -88,7 +97,7 @@ class DerivativeRequest(CalculusRequest):
 
     def to_query(self, operation: str = "derivative") -> CalculusQuery:
         query = super().to_query(operation)
-        order = self.order or 1
+        order = 1 if self.order is None else self.order
         wrt = tuple(self.wrt) if self.wrt else (self.variable,) * order if self.variable else ()
         return replace(query, wrt=wrt, order=order)
 
@@ -121,7 +130,7 @@ class GradientRequest(CalculusRequest):
 class DirectionalRequest(CalculusRequest):
     """The derivative of a scalar function along a direction, and the direction of steepest ascent."""
 
-    _one_of_required: ClassVar[tuple[str, ...]] = ("at", "points")
+    _one_of_required: ClassVar[tuple[str, ...]] = ("at", "points", "grid")
 
     direction: Point = Field(
         description=(
@@ -133,8 +142,8 @@ class DirectionalRequest(CalculusRequest):
 
     @model_validator(mode="after")
     def _needs_point(self) -> DirectionalRequest:
-        if self.at is None and self.points is None:
-            raise ValueError("a directional derivative needs 'at' (or 'points') to evaluate at")
+        if self.at is None and self.points is None and self.grid is None:
+            raise ValueError("a directional derivative needs 'at' (or 'points', or 'grid') to evaluate at")
         return self
 
     def to_query(self, operation: str = "directional") -> CalculusQuery:
@@ -245,6 +254,26 @@ class JacobianResponse(EvaluationResponse):
     exact: ExactMatrix | None = None
 
 
+if TYPE_CHECKING:
+    CriticalPointKind = str
+else:
+    CriticalPointKind = named_enum("CriticalPointKind", CRITICAL_POINT_KINDS)
+
+
+class CriticalPointTest(BaseModel):
+    """The second derivative test at the point."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_critical": True, "kind": "saddle"}]})
+
+    is_critical: bool = Field(description="The gradient is zero there (up to the rounding of the point itself).")
+    kind: CriticalPointKind | None = Field(
+        description=(
+            "minimum, maximum or saddle by the Hessian's eigenvalues; inconclusive when one is zero (the test cannot "
+            "decide: x^3 at 0); null when the point is not critical."
+        )
+    )
+
+
 class HessianResponse(EvaluationResponse):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.HESSIAN]})
 
@@ -259,4 +288,7 @@ class HessianResponse(EvaluationResponse):
     ] = None
     classification: Classification | None = None
     classifications: list[Classification | None] | None = None
+    critical_point: CriticalPointTest | None = Field(
+        None, description="With `at` (and classify): the second derivative test."
+    )
     exact: ExactMatrix | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -14,7 +15,9 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainValidator,
     SkipValidation,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -113,13 +116,54 @@ Points = Annotated[
     SkipValidation[list[list[Coordinate]] | dict[VariableName, list[Coordinate]]],
     Field(description=POINTS_DESCRIPTION, examples=[[[0, 1], [1, 2]], {"x": [0, 1], "y": [1, 2]}]),
 ]
-Parameters = Annotated[
-    dict[VariableName, Coordinate],
-    Field(
-        max_length=limits.HARD_MAX_COORDINATES,
-        description="Constants {name: value}. Symbolic results keep them as symbols; numeric values substitute them.",
-        examples=[{"a": 2}],
-    ),
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _names_or_values(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """An object {name: value} is validated as such; a list holds parameter names only (symbols, no values)."""
+    if not isinstance(value, list):
+        return handler(value)
+    if len(value) > limits.HARD_MAX_COORDINATES:
+        raise ValueError(f"at most {limits.HARD_MAX_COORDINATES} parameters")
+    for name in value:
+        if not isinstance(name, str) or len(name) > 64 or not _NAME.fullmatch(name):
+            raise ValueError(f"a parameter name is a letter, then letters, digits or underscores; got {name!r}")
+        _not_a_function(name)
+    if len(set(value)) != len(value):
+        raise ValueError("parameters must not repeat a name")
+    return value
+
+
+_PARAMETERS_DESCRIPTION = (
+    "Constants: {name: value} (symbolic results keep them as symbols, numeric values substitute them), or a list of "
+    'names ["a", "b"]: symbols only, with no numbers (then no point may be given).'
+)
+if TYPE_CHECKING:
+    Parameters = dict[str, Any] | list[str]
+else:
+    Parameters = Annotated[
+        dict[VariableName, Coordinate],
+        Field(max_length=limits.HARD_MAX_COORDINATES),
+        WrapValidator(_names_or_values),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "object", "additionalProperties": _COORDINATE_SCHEMA},
+                    {"type": "array", "items": {"type": "string", "pattern": _NAME.pattern}},
+                ],
+                "description": _PARAMETERS_DESCRIPTION,
+                "examples": [{"a": 2}, ["a", "b"]],
+            }
+        ),
+    ]
+GRID_DESCRIPTION = (
+    "A full grid of points: {name: [lo, hi, count]} for every variable (count evenly spaced values from lo to hi; "
+    "bounds may be exact strings such as '2*pi'), in meshgrid's ij order flattened row-major (the last variable "
+    "varies fastest). The response then has `values`, as for `points`."
+)
+Grid = Annotated[
+    SkipValidation[dict[VariableName, list[Coordinate | int]]],
+    Field(description=GRID_DESCRIPTION, examples=[{"x": [-1, 1, 3], "y": [0, "pi", 5]}]),
 ]
 
 
@@ -158,16 +202,29 @@ class StrictModel(BaseModel):
 class EvaluationFields(StrictModel):
     """Where to evaluate: one point, a batch, or neither (symbolic result only)."""
 
-    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"),)
+    _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"), ("at", "grid"), ("points", "grid"))
     parameters: Parameters = Field(default_factory=dict)
     at: Point | None = Field(None, description="One point; the response then has `value`.")
     points: Points | None = Field(None, description=POINTS_DESCRIPTION)
+    grid: Grid | None = Field(None, description=GRID_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_evaluation(self) -> EvaluationFields:
-        if self.at is not None and self.points is not None:
+        given = [name for name in ("at", "points", "grid") if getattr(self, name) is not None]
+        if given == ["at", "points"]:
             raise ValueError("give either 'at' (one point) or 'points' (a batch), not both")
+        if len(given) > 1:
+            raise ValueError("give one of 'at' (one point), 'points' (a batch) or 'grid' (ranges), not several")
+        if given and isinstance(self.parameters, list):
+            raise ValueError(
+                "parameters given as names stay symbols, so there is nothing to evaluate at a point; give them "
+                "values ({name: value}) or no at, points or grid"
+            )
         return self
+
+    def parameter_values(self) -> dict[str, Any] | tuple[str, ...]:
+        """The parameters as the query takes them: values by name, or the names alone."""
+        return dict(self.parameters) if isinstance(self.parameters, dict) else tuple(self.parameters)
 
 
 class VariablesField(StrictModel):
@@ -255,6 +312,16 @@ class EvaluationResponse(BaseModel):
         ),
     )
     status_counts: dict[str, int] | None = Field(None, description="With `points`: how many points have each status.")
+    function_value: float | list[float | None] | None = Field(
+        None,
+        description=(
+            "With `at`: f itself there (a list, one per function, for a Jacobian); null where f is undefined or not "
+            "finite."
+        ),
+    )
+    function_values: list[float | None] | list[list[float | None]] | None = Field(
+        None, description="With `points` or `grid`: f at each point (one row per point for a Jacobian)."
+    )
     warnings: list[AnswerWarning] | None = Field(
         None, description="The points whose values are null, and why (the first NABLA_MAX_WARNINGS of them)."
     )

@@ -224,7 +224,7 @@ class TestDirectionErrors:
 
     async def test_a_directional_derivative_needs_a_point(self, client: httpx.AsyncClient) -> None:
         response = await client.post("/v1/directional-derivative", json={"function": "x*y", "direction": [0, 1]})
-        detail = "body: a directional derivative needs 'at' (or 'points') to evaluate at"
+        detail = "body: a directional derivative needs 'at' (or 'points', or 'grid') to evaluate at"
         problem(response, 422, "validation_error", "Invalid request", detail)
 
 
@@ -318,9 +318,9 @@ class TestRequestShapeErrors:
         detail = "body: a cannot be both a variable and a parameter"
         problem(response, 422, "validation_error", "Invalid request", detail)
 
-    async def test_order_zero(self, client: httpx.AsyncClient) -> None:
-        response = await client.post("/v1/derivative", json={"function": "x", "order": 0})
-        detail = "body.order: Input should be greater than or equal to 1"
+    async def test_a_negative_order(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/derivative", json={"function": "x", "order": -1})  # 0 is f itself
+        detail = "body.order: Input should be greater than or equal to 0"
         problem(response, 422, "validation_error", "Invalid request", detail)
 
     async def test_order_above_the_limit(self, client: httpx.AsyncClient) -> None:

@@ -3,23 +3,21 @@
 The variables are integrated out children first (``E[f] = E_X[E_Y[f | X]]``) with ``sympy.stats``. Symbols carry
 the sign of their value in ``at`` and of their family's support, which lets the integrals converge; the closed form
 is therefore valid near ``at``, which is where it is differentiated. SymPy cannot be interrupted from outside, so a
-timer signal stops it: this runs in a worker process's main thread, where the signal is delivered.
+timer signal stops it (``service.compute.deadline``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import signal
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FrameType
 from typing import TypeVar
 
 import sympy as sp
 from sympy import stats
 
+from service.compute.deadline import OutOfTime, deadline
 from service.compute.language.build import symbol
 from service.compute.language.printer import UnprintableExpression, to_latex, to_text
 from service.compute.stochastic.model import Model, Variable
@@ -30,36 +28,8 @@ _UNFINISHED = (sp.Integral, sp.Sum, stats.Expectation, sp.Derivative)
 _UNDEFINED = (sp.nan, sp.zoo, sp.oo, -sp.oo)
 
 
-class _OutOfTime(Exception):
-    pass
-
-
 class OutOfBudget(Exception):
     """The closed form was not found within its time or memory budget (not an answer: worth trying again)."""
-
-
-_armed = [False]  # whether an alarm may raise: a signal that arrives while the deadline is being disarmed must not
-
-
-def _alarm(signum: int, frame: FrameType | None) -> None:
-    if _armed[0]:
-        raise _OutOfTime
-
-
-_REPEAT = 0.05  # s: a raise that lands where Python discards it (a __del__, a gc callback) is tried again
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    _armed[0] = True
-    signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
-    try:
-        yield
-    finally:
-        _armed[0] = False  # first: from here on an alarm is a no-op, wherever it lands
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -117,9 +87,9 @@ def _value(expr: sp.Expr, at: Mapping[str, float]) -> float | None:
 
 def _bounded(work: Callable[[], T], timeout: float) -> T | None:
     try:
-        with _deadline(timeout):
+        with deadline(timeout):
             return work()
-    except (_OutOfTime, RecursionError, MemoryError):
+    except (OutOfTime, RecursionError, MemoryError):
         raise OutOfBudget from None
     except Exception:  # SymPy's integrators raise many kinds of errors, and the closed form is optional
         log.debug("no closed form", exc_info=True)
