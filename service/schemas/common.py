@@ -134,6 +134,15 @@ def _names_or_values(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     return value
 
 
+Constants = Annotated[
+    dict[VariableName, Coordinate],
+    Field(
+        max_length=limits.HARD_MAX_COORDINATES,
+        description="Constants {name: value}: numbers (or exact strings) substituted into the function.",
+    ),
+]
+"""Parameters that must have values (an optimiser or a picture needs numbers)."""
+
 _PARAMETERS_DESCRIPTION = (
     "Constants: {name: value} (symbolic results keep them as symbols, numeric values substitute them), or a list of "
     'names ["a", "b"]: symbols only, with no numbers (then no point may be given).'

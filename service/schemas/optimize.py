@@ -11,8 +11,8 @@ from service.compute.optimize import DEFAULT_LEARNING_RATE, METHODS, ModelFit, O
 from service.compute.optimize.task import MAX_DATA, REASONS
 from service.compute.stochastic import RandomSpec
 from service.schemas.common import (
+    Constants,
     Expression,
-    Parameters,
     Point,
     StrictModel,
     VariableName,
@@ -98,7 +98,7 @@ class OptimizeRequest(StrictModel):
             "parameters that are not in `parameters`."
         ),
     )
-    parameters: Parameters = Field(
+    parameters: Constants = Field(
         default_factory=dict,
         description="Constants {name: value}; for a model, parameters held fixed (binomial n must be).",
     )

@@ -16,7 +16,7 @@ from service.compute.plots.task import (
     MIN_PIXELS,
     OVERLAYS,
 )
-from service.schemas.common import Expression, Parameters, Point, StrictModel, VariableName, named_enum
+from service.schemas.common import Constants, Expression, Point, StrictModel, VariableName, named_enum
 from service.schemas.distributions import FamilyName, ParameterValues
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class PlotRequest(StrictModel):
         max_length=2,
         description="The axes' variables, in order. Default: the function's free names, in natural order.",
     )
-    parameters: Parameters = Field(default_factory=dict, description="Constants {name: value} of the function.")
+    parameters: Constants = Field(default_factory=dict, description="Constants {name: value} of the function.")
     distribution: Distribution | None = Field(None, description="kind distribution: the family and its parameters.")
     ranges: dict[VariableName, Annotated[list[Finite], Field(min_length=2, max_length=2)]] = Field(
         default_factory=dict,
