@@ -16,17 +16,19 @@ import numpy as np
 import symengine as se
 import sympy as sp
 
-from service.compute.engine import differentiate, is_symengine, to_engine
+from service.compute.engine import NodeBudget, differentiate, is_symengine, to_engine
+from service.compute.errors import TooComplex, located
 from service.compute.language.functions import CATALOGUE
 from service.compute.matrix import expr as E
 from service.compute.matrix.evaluate import compile_evaluator, layout
 
-__all__ = ["CheckOutcome", "check_derivative", "check_sizes", "component_values"]
+__all__ = ["MAX_CHECK_NODES", "CheckOutcome", "check_derivative", "check_sizes", "component_values"]
 
 _SMALL_SIZES = (2, 3, 4, 5, 6, 7)
 _KEEP_INTEGERS_UP_TO = 4
 _POINTS = 4  # random points tried; two finite ones are needed
 _RELATIVE = 1e-7
+MAX_CHECK_NODES = 200_000  # nodes of the entry-by-entry derivatives of one check
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class _Expand:
         if op == "norm2":
             return sp.Matrix([[sp.sqrt(sum(v**2 for v in a[0]))]])
         if op == "inv":
-            return a[0].inv(method="ADJ")
+            return a[0].adjugate(method="berkowitz") / a[0].det(method="berkowitz")
         if op == "diagm":
             return sp.diag(*list(a[0]))
         if op == "diagv":
@@ -130,6 +132,20 @@ class _Expand:
 
 def _entries(f: E.Expr, variable: E.Expr, order: int, expand: _Expand) -> list[object]:
     """Each entry of the derivative, in the row-major order of its NumPy layout."""
+    entries = _differentiated(f, variable, order, expand)
+    budget = NodeBudget(MAX_CHECK_NODES)
+    try:
+        budget.charge(entries)
+    except TooComplex:
+        raise located(
+            TooComplex,
+            f"checking this derivative entry by entry grew past {MAX_CHECK_NODES} expression nodes; ask for a "
+            "simpler function (every matrix result is checked before it is returned)",
+        ) from None
+    return entries
+
+
+def _differentiated(f: E.Expr, variable: E.Expr, order: int, expand: _Expand) -> list[object]:
     values = [to_engine(v) for v in expand(f)]  # f's entries, row-major
     symbols = [s.name for s in expand.variables[variable.name]]
     if variable.is_scalar:

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from service.compute.errors import TooLarge, located
 from service.compute.matrix.expr import Dim, Expr, Shape
+from service.compute.status import Status
 
-__all__ = ["MatrixEvaluator", "Step", "compile_evaluator", "layout", "plan"]
+__all__ = ["MAX_WORK_ENTRIES", "MatrixEvaluator", "MatrixValue", "Step", "compile_evaluator", "layout", "plan"]
+
+MAX_WORK_ENTRIES = 60_000_000  # entries of every intermediate array of one evaluation, together (about 480 MB)
 
 Array = np.ndarray
 Kernel = Callable[..., Array]
@@ -72,12 +76,12 @@ def _effective_args(node: Expr, kind: str) -> tuple[Expr, ...]:
     return node.args
 
 
-def plan(expr: Expr) -> list[Step]:
-    """The steps computing ``expr``, each distinct subtree once, arguments first. A diagonal matrix that only
-    appears inside products is never a step of its own."""
+def plan(expr: Expr, *others: Expr) -> list[Step]:
+    """The steps computing ``expr`` (the last step) and ``others`` (before it), each distinct subtree once,
+    arguments first. A diagonal matrix that only appears inside products is never a step of its own."""
     index: dict[Expr, int] = {}
     steps: list[Step] = []
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    stack: list[tuple[Expr, bool]] = [(expr, False), *((other, False) for other in others)]
     while stack:
         node, ready = stack.pop()
         if node in index:
@@ -151,13 +155,24 @@ _KERNELS: dict[str, Kernel] = {
 }
 
 
+@dataclass(frozen=True)
+class MatrixValue:
+    """A derivative's value at arrays, with its status: ok, domain_error (NaN) or non_finite (an infinity)."""
+
+    value: Array
+    status: Status
+
+
 class MatrixEvaluator:
     """Computes one derivative (or function) at arrays; built once per task and reused for every request."""
 
-    def __init__(self, expr: Expr, shapes: Mapping[str, Shape]) -> None:
+    def __init__(self, expr: Expr, shapes: Mapping[str, Shape], function: Expr | None = None) -> None:
         self.expr = expr
         self.shapes = dict(shapes)
-        self.steps = plan(expr)
+        self.function = function
+        self.steps = plan(expr, function) if function is not None else plan(expr)
+        self.function_step = next((i for i, s in enumerate(self.steps) if s.node == function), None)
+        self.result_step = next(i for i, s in enumerate(self.steps) if s.node == expr)
         self.output = layout(expr.shape)
 
     def dims(self, arrays: Mapping[str, Array]) -> dict[Dim, int]:
@@ -169,7 +184,41 @@ class MatrixEvaluator:
                     sizes[dim] = int(size)
         return sizes
 
+    def work(self, sizes: Mapping[Dim, int]) -> int:
+        """Entries of every intermediate array, together."""
+        total = 0
+        for step in self.steps:
+            count = 1
+            for dim in layout(step.node.shape):
+                count *= sizes.get(dim, dim) if isinstance(dim, int) else sizes.get(dim, 1)
+            total += count
+        return total
+
+    def evaluate(self, arrays: Mapping[str, Array], max_work: int = MAX_WORK_ENTRIES) -> MatrixValue:
+        """The value at ``arrays`` and its status; refuses (413) work above ``max_work`` entries."""
+        work = self.work(self.dims(arrays))
+        if work > max_work:
+            raise located(
+                TooLarge,
+                f"evaluating this derivative at these arrays needs {work} intermediate entries; the limit is "
+                f"{max_work}: use smaller arrays",
+                ("body", "at"),
+            )
+        values = self.run(arrays)
+        value = np.asarray(values[self.result_step], dtype=np.float64)
+        function = values[self.function_step] if self.function_step is not None else np.zeros(())
+        if np.any(np.isnan(function)) or np.any(np.isnan(value)):
+            return MatrixValue(value, Status.DOMAIN_ERROR)
+        if not (np.all(np.isfinite(function)) and np.all(np.isfinite(value))):
+            return MatrixValue(value, Status.NON_FINITE)
+        return MatrixValue(value, Status.OK)
+
     def __call__(self, arrays: Mapping[str, Array]) -> Array:
+        """The value at ``arrays`` (NumPy layout of the derivative's shape)."""
+        return np.asarray(self.run(arrays)[self.result_step], dtype=np.float64)
+
+    def run(self, arrays: Mapping[str, Array]) -> list[Array]:
+        """Every step's value."""
         sizes = self.dims(arrays)
 
         def size(dim: Dim) -> int:
@@ -192,8 +241,9 @@ class MatrixEvaluator:
                     values.append(values[step.args[0]])
                 else:
                     values.append(_KERNELS[step.kind](*(values[i] for i in step.args)))
-        return np.asarray(values[-1], dtype=np.float64)
+        return values
 
 
-def compile_evaluator(expr: Expr, shapes: Mapping[str, Shape]) -> MatrixEvaluator:
-    return MatrixEvaluator(expr, shapes)
+def compile_evaluator(expr: Expr, shapes: Mapping[str, Shape], function: Expr | None = None) -> MatrixEvaluator:
+    """The evaluator of ``expr``; with ``function``, also the function, whose NaN marks a domain error."""
+    return MatrixEvaluator(expr, shapes, function)

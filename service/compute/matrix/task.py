@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.compute.errors import InvalidInput, LimitExceeded, NablaError, TooComplex, located
+from service.compute.errors import (
+    InvalidInput,
+    InvalidPoint,
+    LimitExceeded,
+    NablaError,
+    TooComplex,
+    TooLarge,
+    located,
+)
 from service.compute.limits import DEFAULT_LIMITS, Limits
 from service.compute.matrix import expr as E
 from service.compute.matrix.build import build, names_of
@@ -36,9 +44,11 @@ __all__ = [
     "MatrixResult",
     "MatrixTask",
     "bind_shape",
+    "check_at_from",
     "evaluator",
     "run",
     "shapes_from_request",
+    "validate_at",
 ]
 
 LOG = logging.getLogger("nabla.matrix")
@@ -72,6 +82,7 @@ class MatrixResult:
     process needs to evaluate it. ``shape`` is in the contract's layout, with dimension names where not bound."""
 
     variables: tuple[tuple[str, E.Shape], ...]
+    function: E.Expr
     derivative: E.Expr | None
     expression: str | None
     latex: str | None
@@ -240,6 +251,7 @@ def run(task: MatrixTask) -> MatrixResult:
     title = f"The {'second ' if task.order == 2 else ''}derivative of {to_text(f)} by {task.wrt}: {to_text(result)}"
     return MatrixResult(
         variables=variables,
+        function=f,
         derivative=result,
         expression=to_text(result),
         latex=to_latex(result),
@@ -275,6 +287,7 @@ def _withheld(
     values = component_values(f, variable, task.order, shapes, given)
     return MatrixResult(
         variables=variables,
+        function=f,
         derivative=None,
         expression=None,
         latex=None,
@@ -288,8 +301,53 @@ def _withheld(
     )
 
 
+def check_at_from(at: Mapping[str, np.ndarray]) -> tuple[tuple[str, tuple[int, ...], tuple[float, ...]], ...]:
+    """The `at` arrays as a task's ``check_at`` when they are small enough to check the result at; else ()."""
+    if sum(int(np.size(v)) for v in at.values()) > MAX_CHECK_AT_ENTRIES:
+        return ()
+    return tuple(
+        sorted(
+            (name, tuple(int(n) for n in np.shape(v)), tuple(float(x) for x in np.ravel(v))) for name, v in at.items()
+        )
+    )
+
+
+def validate_at(result: MatrixResult, at: Mapping[str, np.ndarray]) -> None:
+    """Every name of the function has a value in `at`, no other name does, and the value is not too large."""
+    names = [name for name, _ in result.variables]
+    missing = [name for name in names if name not in at]
+    if missing:
+        raise located(
+            InvalidPoint,
+            f"'at' has no value for {', '.join(repr(m) for m in missing)}; give a value for every name of the "
+            f"function ({', '.join(names)})",
+            ("body", "at"),
+        )
+    extra = sorted(set(at) - set(names))
+    if extra:
+        raise located(
+            InvalidPoint,
+            f"'at' gives {', '.join(repr(e) for e in extra)}, which the function does not use (its names: "
+            f"{', '.join(names)}); remove it or check its spelling",
+            ("body", "at", extra[0]),
+        )
+    sizes: dict[E.Dim, int] = {}
+    for name, shape in result.variables:
+        for dim, n in zip(layout(shape), np.shape(at[name]), strict=False):
+            sizes[dim] = int(n)
+    entries = 1
+    for dim in bind_shape(result.shape, sizes):
+        entries *= dim if isinstance(dim, int) else 1
+    if entries > MAX_VALUE_ENTRIES:
+        raise located(
+            TooLarge,
+            f"the derivative's value would have {entries} entries; the limit is {MAX_VALUE_ENTRIES}",
+            ("body", "at"),
+        )
+
+
 def evaluator(result: MatrixResult) -> MatrixEvaluator | None:
     """The compiled evaluator of a result (None when only component values exist)."""
     if result.derivative is None:
         return None
-    return compile_evaluator(result.derivative, dict(result.variables))
+    return compile_evaluator(result.derivative, dict(result.variables), result.function)

@@ -8,7 +8,14 @@ import pickle
 import numpy as np
 import pytest
 
-from service.compute.errors import ExpressionSyntaxError, InvalidExpression, InvalidInput, UnknownName
+from service.compute.errors import (
+    ExpressionSyntaxError,
+    InvalidExpression,
+    InvalidInput,
+    InvalidPoint,
+    TooLarge,
+    UnknownName,
+)
 from service.compute.matrix import expr as E
 from service.compute.matrix.build import build
 from service.compute.matrix.check import check_derivative
@@ -17,7 +24,14 @@ from service.compute.matrix.errors import CheckFailed, NoMatrixForm, ShapeMismat
 from service.compute.matrix.evaluate import compile_evaluator
 from service.compute.matrix.printer import to_text
 from service.compute.matrix.syntax import parse
-from service.compute.matrix.task import MatrixTask, evaluator, run, shapes_from_request
+from service.compute.matrix.task import (
+    MatrixTask,
+    check_at_from,
+    evaluator,
+    run,
+    shapes_from_request,
+    validate_at,
+)
 
 SHAPES = {
     "A": ("n", "n"), "B": ("n", "n"), "X": ("n", "n"), "x": ("n", 1), "a": ("n", 1), "b": ("n", 1),
@@ -311,3 +325,75 @@ class TestRun:
         np.testing.assert_allclose(
             result.component_value, np.array([[1, 2], [3, 4]]) @ [1, 1] + [[1, 3], [2, 4]] @ np.ones(2)
         )  # type: ignore[arg-type]
+
+
+class TestMatrixCalculusOrgExamples:
+    """Examples in the style of matrixcalculus.org's list, against NumPy formulas derived by hand."""
+
+    def test_default_example(self) -> None:
+        at = arrays()
+        A, x, c, z = at["A"], at["x"], at["c"], at["z"]
+        np.testing.assert_allclose(value("x'*A*x + c*sin(z)'*x", "x", at=at), (A + A.T) @ x + c * np.sin(z))
+
+    def test_ridge_regression_with_a_keyword_name(self) -> None:
+        shapes = (("M", ("m", "n")), ("lambda", ()), ("w", ("n",)), ("y", ("m",)))
+        result = run(MatrixTask("norm2(M*w - y)^2 + lambda*norm2(w)^2", "w", 1, shapes))
+        assert result.expression == "2*M'*(M*w - y) + 2*lambda*w"
+        namespace: dict[str, object] = {}
+        exec(compile(result.code_numpy or "", "<code.numpy>", "exec"), namespace)
+        at = arrays()
+        M, w, y = at["M"], at["w"], at["y"]
+        got = namespace["derivative"](M=M, lambda_=0.5, w=w, y=y)  # type: ignore[operator]
+        np.testing.assert_allclose(got, 2 * M.T @ (M @ w - y) + 2 * 0.5 * w)
+
+    def test_trace_quadratic_form(self) -> None:
+        assert to_text(d("tr(X'*A*X)", "X")) == "A*X + A'*X"
+
+    def test_exponential_loss(self) -> None:
+        at = arrays()
+        M, w, y = at["M"], at["w"], at["y"]
+        np.testing.assert_allclose(value("sum(exp(-y .* (M*w)))", "w", at=at), M.T @ (-y * np.exp(-y * (M @ w))))
+
+
+class TestEvaluation:
+    def result(self, function: str, wrt: str, order: int = 1) -> object:
+        return run(MatrixTask(function, wrt, order, CONTRACT))
+
+    def test_status_of_a_domain_error(self) -> None:
+        result = run(MatrixTask("sum(log(x))", "x", 1, (("x", ("n",)),)))
+        outcome = evaluator(result).evaluate({"x": np.array([1.0, -1.0])})  # type: ignore[union-attr]
+        assert outcome.status.label == "domain_error"
+
+    def test_status_of_an_infinity(self) -> None:
+        result = run(MatrixTask("sum(log(x))", "x", 1, (("x", ("n",)),)))
+        outcome = evaluator(result).evaluate({"x": np.array([1.0, 0.0])})  # type: ignore[union-attr]
+        assert outcome.status.label == "non_finite"
+
+    def test_work_is_bounded(self) -> None:
+        result = run(MatrixTask("x'*A*x", "x", 2, (("A", ("n", "n")), ("x", ("n",)))))
+        with pytest.raises(TooLarge, match="needs 2791 intermediate entries; the limit is 100: use smaller arrays"):
+            evaluator(result).evaluate({"A": np.eye(30), "x": np.ones(30)}, max_work=100)  # type: ignore[union-attr]
+
+    def test_at_must_name_every_variable(self) -> None:
+        result = run(MatrixTask("x'*A*x", "x", 1, (("A", ("n", "n")), ("x", ("n",)))))
+        with pytest.raises(InvalidPoint, match=r"'at' has no value for 'A'; give a value for every name of the "
+                           r"function \(A, x\)"):  # fmt: skip
+            validate_at(result, {"x": np.ones(2)})
+
+    def test_at_must_not_name_others(self) -> None:
+        result = run(MatrixTask("x'*x", "x", 1, (("x", ("n",)),)))
+        with pytest.raises(InvalidPoint, match=r"'at' gives 'q', which the function does not use \(its names: x\)"):
+            validate_at(result, {"x": np.ones(2), "q": np.ones(2)})
+
+    def test_the_check_also_runs_at_small_given_arrays(self) -> None:
+        at = {"A": np.array([[2.0, 1.0], [0.0, 3.0]]), "x": np.array([1.0, -2.0])}
+        task = MatrixTask("x'*A*x", "x", 2, (("A", ("n", "n")), ("x", ("n",))), check_at=check_at_from(at))
+        assert task.check_at == (("A", (2, 2), (2.0, 1.0, 0.0, 3.0)), ("x", (2,), (1.0, -2.0)))
+        assert run(task).expression == "A + A'"
+
+    def test_a_derivative_inside_its_function(self) -> None:
+        result = run(MatrixTask("t^2/2", "t", 1, (("t", ()),)))
+        assert evaluator(result).evaluate({"t": np.asarray(3.0)}).value == 3.0  # type: ignore[union-attr]
+
+    def test_large_arrays_are_not_part_of_the_key(self) -> None:
+        assert check_at_from({"x": np.ones(100)}) == ()
