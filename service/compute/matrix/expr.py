@@ -191,11 +191,40 @@ def add(*terms: Expr) -> Expr:
         coefficient, core = _split_coefficient(term)
         collected[core] = collected.get(core, Fraction(0)) + coefficient
     parts = [_with_coefficient(c, core) for core, c in collected.items() if c != 0]
+    if shape != SCALAR:
+        parts = _collect_scalar_coefficients(parts)
     if not parts:
         return zero(shape)
     if len(parts) == 1:
         return parts[0]
     return _node("add", tuple(parts), shape)
+
+
+def _scalar_coefficient(term: Expr) -> tuple[Expr, Expr]:
+    """s and M for a vector or matrix term s*M (or -s*M); 1 and the term otherwise."""
+    if term.op == "neg":
+        s, core = _scalar_coefficient(term.args[0])
+        return neg(s), core
+    if term.op == "times" and term.args[0].is_scalar and not is_num(term.args[0]):
+        return term.args[0], term.args[1]
+    return ONE, term
+
+
+def _collect_scalar_coefficients(parts: list[Expr]) -> list[Expr]:
+    """a*M + b*M = (a + b)*M for scalar a, b (only when a core repeats; the order of first appearance is kept)."""
+    split = [_scalar_coefficient(p) for p in parts]
+    cores = [core for _, core in split]
+    if len(set(cores)) == len(cores):
+        return parts
+    grouped: dict[Expr, list[Expr]] = {}
+    for s, core in split:
+        grouped.setdefault(core, []).append(s)
+    out = []
+    for core, coefficients in grouped.items():
+        total = add(*coefficients) if len(coefficients) > 1 else coefficients[0]
+        if not is_zero(total):
+            out.append(times(total, core))
+    return out
 
 
 def sub(a: Expr, b: Expr) -> Expr:
@@ -229,6 +258,10 @@ def times(s: Expr, m: Expr) -> Expr:
         if s.op == "num":
             return num(s.value * m.value)
         s, m = m, s
+    if m.is_scalar and s.op != "num":
+        power = _power_of(s, m)
+        if power is not None:
+            return power
     if s.op == "neg":
         return neg(times(s.args[0], m))
     if m.op == "neg":
@@ -269,6 +302,10 @@ def matmul(a: Expr, b: Expr) -> Expr:
         return neg(matmul(a.args[0], b))
     if b.op == "neg":
         return neg(matmul(a, b.args[0]))
+    if _divided_by_scalar(a):
+        return ediv(matmul(a.args[0], b), a.args[1])
+    if _divided_by_scalar(b):
+        return ediv(matmul(a, b.args[0]), b.args[1])
     if a.op == "times":
         return times(a.args[0], matmul(a.args[1], b))
     if b.op == "times":
@@ -291,6 +328,9 @@ def hadamard(a: Expr, b: Expr) -> Expr:
     if is_zero(a) or is_zero(b):
         return zero(a.shape)
     for x, y in ((a, b), (b, a)):
+        if _divided_by_scalar(x):  # (u/s) .* v = (u .* v)/s
+            return ediv(hadamard(x.args[0], y), x.args[1])
+    for x, y in ((a, b), (b, a)):
         c = constant_of(x)
         if c is not None:
             return times(num(c), y)
@@ -307,6 +347,22 @@ def hadamard(a: Expr, b: Expr) -> Expr:
     if b.op == "hadamard" and a == b.args[0]:
         return hadamard(epow(a, num(2)), b.args[1])
     return _node("hadamard", (a, b), a.shape)
+
+
+def _power_of(a: Expr, b: Expr) -> Expr | None:
+    """a*b as one power when a and b are powers of the same scalar (s*s = s^2, s*s^2 = s^3)."""
+
+    def split(e: Expr) -> tuple[Expr, Fraction]:
+        if e.op == "epow" and e.args[1].op == "num":
+            return e.args[0], e.args[1].value
+        return e, Fraction(1)
+
+    (base_a, pa), (base_b, pb) = split(a), split(b)
+    return epow(base_a, num(pa + pb)) if base_a == base_b else None
+
+
+def _divided_by_scalar(e: Expr) -> bool:
+    return e.op == "ediv" and e.args[1].is_scalar and not e.is_scalar
 
 
 def _scalar_part(e: Expr) -> tuple[Expr | None, Expr]:
@@ -331,6 +387,8 @@ def ediv(a: Expr, b: Expr) -> Expr:
         )
     if a.is_scalar and not b.is_scalar:
         a = broadcast(a, b.shape)
+    if a.op == "ediv" and a.args[1].is_scalar and b.is_scalar:  # (u/s)/t = u/(s*t)
+        return ediv(a.args[0], times(a.args[1], b))
     if a.op == "neg":
         return neg(ediv(a.args[0], b))
     if b.op == "neg":
@@ -384,6 +442,8 @@ def transpose(a: Expr) -> Expr:
         return neg(transpose(a.args[0]))
     if a.op == "times":
         return times(a.args[0], transpose(a.args[1]))
+    if _divided_by_scalar(a):
+        return ediv(transpose(a.args[0]), a.args[1])
     if a.op in ("hadamard", "ediv", "epow", "fn") and all(
         arg.op == "T" or arg.is_scalar or arg.op == "ones" for arg in a.args
     ):
@@ -458,6 +518,8 @@ def diagm(v: Expr) -> Expr:
         return neg(diagm(v.args[0]))
     if v.op == "times" and v.args[0].is_scalar:
         return times(v.args[0], diagm(v.args[1]))
+    if _divided_by_scalar(v):
+        return ediv(diagm(v.args[0]), v.args[1])
     return _node("diagm", (v,), (v.shape[0], v.shape[0]))
 
 

@@ -183,6 +183,10 @@ class TestTextbookForms:
                 2,
                 "M'*diag(y.^2 .* (sigmoid(-y .* (M*w)) .* (1 - sigmoid(-y .* (M*w)))))*M",
             ),
+            ("sigmoid(w'*x + c)", "w", 2, "(1 - 2*sigmoid(w'*x + c))*sigmoid(w'*x + c)*(1 - sigmoid(w'*x + c))*x*x'"),
+            ("log(sum(exp(x)))", "x", 1, "exp(x)/sum(exp(x))"),
+            ("log(sum(exp(x)))", "x", 2, "diag(exp(x))/sum(exp(x)) - exp(x)*exp(x)'/sum(exp(x))^2"),
+            ("norm2(x)", "x", 2, "eye(n)/norm2(x) - x*x'/norm2(x)^3"),
             # matrixcalculus.org's default example
             ("x'*A*x + c*sin(z)'*x", "x", 1, "A*x + A'*x + c*sin(z)"),
         ],
