@@ -546,7 +546,16 @@ def column(e: Expr) -> Expr:
 
 
 def node_count(e: Expr) -> int:
+    """Distinct nodes (a shared subtree counted once): the size of the work to evaluate ``e``."""
     return sum(1 for _ in e.walk())
+
+
+def printed_size(e: Expr) -> int:
+    """Nodes of ``e`` written out as a tree (a shared subtree counted each time it appears): the size of its text."""
+    sizes: dict[Expr, int] = {}
+    for node in e.walk():
+        sizes[node] = 1 + sum(sizes[a] for a in node.args)
+    return sizes[e]
 
 
 PENDING: Dim = "?"  # the length of vector(c) before its context fixes it

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_CHECK_AT_ENTRIES",
     "MAX_DERIVATIVE_NODES",
     "MAX_MATRIX_VARIABLES",
+    "MAX_PRINTED_NODES",
     "MAX_VALUE_ENTRIES",
     "ContractShape",
     "MatrixResult",
@@ -54,6 +55,7 @@ __all__ = [
 LOG = logging.getLogger("nabla.matrix")
 
 MAX_DERIVATIVE_NODES = 20_000  # distinct nodes of a derivative's tree (shared subtrees counted once)
+MAX_PRINTED_NODES = 20_000  # nodes of a derivative's printed form (shared subtrees counted each time)
 MAX_MATRIX_VARIABLES = 32  # names in one function
 MAX_VALUE_ENTRIES = 4_000_000  # entries of one derivative value (a 2000 x 2000 Hessian)
 MAX_CHECK_AT_ENTRIES = 16  # `at` arrays this small (in total) are also used for the check, at their own sizes
@@ -205,10 +207,11 @@ def _differentiate(f: E.Expr, variable: E.Expr, order: int, max_nodes: int) -> E
                 ("body", "order"),
             )
         result = derivative(result, variable)
-    if E.node_count(result) > max_nodes:
+    if E.node_count(result) > max_nodes or E.printed_size(result) > MAX_PRINTED_NODES:
+        limit = min(max_nodes, MAX_PRINTED_NODES)
         raise located(
             TooComplex,
-            f"the derivative grew past {max_nodes} expression nodes; ask for a lower order or a simpler function",
+            f"the derivative grew past {limit} expression nodes; ask for a lower order or a simpler function",
         )
     return result
 

@@ -13,6 +13,8 @@ from service.compute.errors import (
     InvalidExpression,
     InvalidInput,
     InvalidPoint,
+    LimitExceeded,
+    TooComplex,
     TooLarge,
     UnknownName,
 )
@@ -401,3 +403,24 @@ class TestEvaluation:
 
     def test_large_arrays_are_not_part_of_the_key(self) -> None:
         assert check_at_from({"x": np.ones(100)}) == ()
+
+
+class TestBounds:
+    def test_a_derivative_that_prints_too_large_is_refused(self) -> None:
+        nested = "x"
+        for _ in range(30):  # 507 distinct nodes, but 49730 when printed out
+            nested = f"sigmoid({nested})"
+        with pytest.raises(TooComplex, match="the derivative grew past 20000 expression nodes"):
+            run(MatrixTask(f"sum({nested})", "x", 2, (("x", ("n",)),)))
+
+    def test_a_long_text_is_refused_by_the_shared_limits(self) -> None:
+        with pytest.raises(LimitExceeded, match="the expression has 10001 characters; the limit is 10000"):
+            run(MatrixTask("x" * 10_001, "x", 1, (("x", ("n",)),)))
+
+    def test_a_bad_dimension(self) -> None:
+        with pytest.raises(InvalidInput, match=r"the shape of 'x' has the dimension -1; a dimension is a positive"):
+            run(MatrixTask("x'*x", "x", 1, (("x", (-1,)),)))
+
+    def test_three_dimensions(self) -> None:
+        with pytest.raises(InvalidInput, match="the shape of 'x' has 3 dimensions; a name is a scalar"):
+            run(MatrixTask("x'*x", "x", 1, (("x", ("n", "n", "n")),)))
