@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from service.compute.errors import ServiceUnavailable
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.matrix import MatrixService
 from service.runtime.services import Services
 from service.runtime.stochastic import StochasticService
 
@@ -33,6 +34,11 @@ def _distributions(request: Request) -> DistributionService:
     return services(request).distributions
 
 
+def _matrix(request: Request) -> MatrixService:
+    return services(request).matrix
+
+
 Calculus = Annotated[CalculusService, Depends(_calculus)]
 Stochastic = Annotated[StochasticService, Depends(_stochastic)]
 Distributions = Annotated[DistributionService, Depends(_distributions)]
+Matrix = Annotated[MatrixService, Depends(_matrix)]

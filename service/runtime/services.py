@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.config import Settings
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
+from service.runtime.matrix import MatrixService
 from service.runtime.stochastic import StochasticService
 from service.runtime.workers import WorkerPool
 
@@ -19,6 +20,7 @@ class Services:
     calculus: CalculusService
     stochastic: StochasticService
     distributions: DistributionService
+    matrix: MatrixService
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
@@ -34,4 +36,5 @@ class Services:
             CalculusService(settings, pool),
             StochasticService(settings, pool),
             DistributionService(settings, pool),
+            MatrixService(settings, pool),
         )

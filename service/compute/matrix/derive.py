@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from service.compute.errors import located
+from service.compute.errors import NoMatrixForm, located
 from service.compute.matrix import expr as E
 from service.compute.matrix.build import describe_shape
-from service.compute.matrix.errors import NoMatrixForm
 from service.compute.matrix.printer import to_text
 
 __all__ = ["derivative", "elementwise_derivative"]

@@ -16,12 +16,13 @@ import numpy as np
 from scipy import special
 
 from service.compute.errors import TooLarge, located
+from service.compute.limits import MATRIX_MAX_WORK
 from service.compute.matrix.expr import Dim, Expr, Shape
 from service.compute.status import Status
 
 __all__ = ["MAX_WORK_ENTRIES", "MatrixEvaluator", "MatrixValue", "Step", "compile_evaluator", "layout", "plan"]
 
-MAX_WORK_ENTRIES = 60_000_000  # entries of every intermediate array of one evaluation, together (about 480 MB)
+MAX_WORK_ENTRIES = MATRIX_MAX_WORK
 
 Array = np.ndarray
 Kernel = Callable[..., Array]
@@ -201,7 +202,7 @@ class MatrixEvaluator:
             raise located(
                 TooLarge,
                 f"evaluating this derivative at these arrays needs {work} intermediate entries; the limit is "
-                f"{max_work}: use smaller arrays",
+                f"{max_work} (NABLA_MATRIX_MAX_WORK): use smaller arrays",
                 ("body", "at"),
             )
         values = self.run(arrays)

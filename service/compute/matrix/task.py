@@ -16,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.compute.errors import (
+    CheckFailed,
     InvalidInput,
     InvalidPoint,
     LimitExceeded,
     NablaError,
+    NoMatrixForm,
     TooComplex,
     TooLarge,
     located,
@@ -30,7 +32,6 @@ from service.compute.matrix.build import build, names_of
 from service.compute.matrix.check import check_derivative, component_values
 from service.compute.matrix.codegen import numpy_source
 from service.compute.matrix.derive import derivative
-from service.compute.matrix.errors import CheckFailed, NoMatrixForm
 from service.compute.matrix.evaluate import MatrixEvaluator, compile_evaluator, layout
 from service.compute.matrix.printer import to_latex, to_text
 from service.compute.matrix.syntax import parse

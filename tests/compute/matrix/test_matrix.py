@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from service.compute.errors import (
+    CheckFailed,
     ExpressionSyntaxError,
     InvalidExpression,
     InvalidInput,
     InvalidPoint,
     LimitExceeded,
+    NoMatrixForm,
+    ShapeMismatch,
     TooComplex,
     TooLarge,
     UnknownName,
@@ -22,7 +25,6 @@ from service.compute.matrix import expr as E
 from service.compute.matrix.build import build
 from service.compute.matrix.check import check_derivative
 from service.compute.matrix.derive import derivative
-from service.compute.matrix.errors import CheckFailed, NoMatrixForm, ShapeMismatch
 from service.compute.matrix.evaluate import compile_evaluator
 from service.compute.matrix.printer import to_text
 from service.compute.matrix.syntax import parse

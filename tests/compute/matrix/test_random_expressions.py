@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.compute.errors import NoMatrixForm
 from service.compute.matrix import expr as E
 from service.compute.matrix.build import build
 from service.compute.matrix.derive import derivative
-from service.compute.matrix.errors import NoMatrixForm
 from service.compute.matrix.evaluate import compile_evaluator
 from service.compute.matrix.printer import to_text
 from service.compute.matrix.syntax import parse
