@@ -18,6 +18,7 @@ __all__ = ["numpy_source", "python_name"]
 _CALLS = {
     "neg": "-{0}", "times": "{0} * {1}", "hadamard": "{0} * {1}", "ediv": "{0} / {1}", "epow": "{0} ** {1}",
     "square": "{0} ** 2", "matmul": "{0} @ {1}", "outer": "np.outer({0}, {1})", "diag_left": "{0}[:, None] * {1}",
+    "gram": "{0}.T @ ({1}[:, None] * {0})",
     "diag_vector": "{0} * {1}", "diag_right": "{0} * {1}", "exp": "np.exp({0})", "log": "np.log({0})",
     "sin": "np.sin({0})", "cos": "np.cos({0})", "tan": "np.tan({0})", "tanh": "np.tanh({0})",
     "sinh": "np.sinh({0})", "cosh": "np.cosh({0})", "sigmoid": "0.5 * (1.0 + np.tanh(0.5 * {0}))",

@@ -4,6 +4,8 @@ Equal subtrees are computed once (the tree is hash-consed, so a common subexpres
 BLAS through ``@``; a diagonal matrix is never built inside a product: ``diag(v)*X`` is ``v[:, None] * X`` and
 ``X*diag(v)`` is ``X * v``, so the logistic Hessian ``X'*diag(d)*X`` costs what the hand-written formula costs.
 
+``M'*diag(d)*M`` with d >= 0 is computed as ``B'*B`` for ``B = sqrt(d) .* M``: one symmetric (syrk) product.
+
 Arrays are in NumPy's natural layout: a scalar is a 0-d value, a vector (column or row) is 1-d, a matrix 2-d.
 """
 
@@ -53,6 +55,8 @@ def _kind(node: Expr) -> str:
     op = node.op
     if op == "matmul":
         a, b = node.args
+        if _is_gram(node):
+            return "gram"
         if a.op == "diagm":
             return "diag_left" if b.is_matrix else "diag_vector"
         if b.op == "diagm":
@@ -67,7 +71,15 @@ def _kind(node: Expr) -> str:
     return op
 
 
+def _is_gram(node: Expr) -> bool:
+    """M'*diag(d)*M (as M'*(diag(d)*M)): the logistic Hessian's form."""
+    a, b = node.args
+    return a.op == "T" and b.op == "matmul" and b.args[0].op == "diagm" and b.args[1] == a.args[0]
+
+
 def _effective_args(node: Expr, kind: str) -> tuple[Expr, ...]:
+    if kind == "gram":
+        return (node.args[1].args[1], node.args[1].args[0].args[0])  # M, d
     if kind in ("diag_left", "diag_vector"):
         return (node.args[0].args[0], node.args[1])
     if kind == "diag_right":
@@ -110,6 +122,14 @@ def _inv(a: Array) -> Array:
         return np.full(a.shape, np.nan)
 
 
+def _gram(m: Array, d: Array) -> Array:
+    """M'*diag(d)*M; with d >= 0 as B'*B for B = sqrt(d) .* M, which BLAS computes as one symmetric product."""
+    if np.all(d >= 0):
+        b = np.sqrt(d)[:, None] * m
+        return np.asarray(np.dot(b.T, b))
+    return np.asarray(m.T @ (d[:, None] * m))
+
+
 def _add(*values: Array) -> Array:
     total: Array = np.add(values[0], values[1])
     for value in values[2:]:
@@ -127,6 +147,7 @@ _KERNELS: dict[str, Kernel] = {
     "square": np.square,
     "matmul": np.matmul,
     "outer": np.outer,
+    "gram": _gram,
     "diag_left": lambda v, m: v[:, None] * m,
     "diag_vector": np.multiply,
     "diag_right": lambda m, v: m * v,
@@ -170,6 +191,8 @@ class MatrixEvaluator:
     def __init__(self, expr: Expr, shapes: Mapping[str, Shape], function: Expr | None = None) -> None:
         self.expr = expr
         self.shapes = dict(shapes)
+        if function is not None and not _partial(function):
+            function = None  # defined everywhere: its value cannot mark a domain error, so it is not computed
         self.function = function
         self.steps = plan(expr, function) if function is not None else plan(expr)
         self.function_step = next((i for i, s in enumerate(self.steps) if s.node == function), None)
@@ -208,6 +231,9 @@ class MatrixEvaluator:
         values = self.run(arrays)
         value = np.asarray(values[self.result_step], dtype=np.float64)
         function = values[self.function_step] if self.function_step is not None else np.zeros(())
+        with np.errstate(all="ignore"):
+            if np.isfinite(np.sum(value)) and np.isfinite(np.sum(function)):  # a finite sum: every entry finite
+                return MatrixValue(value, Status.OK)
         if np.any(np.isnan(function)) or np.any(np.isnan(value)):
             return MatrixValue(value, Status.DOMAIN_ERROR)
         if not (np.all(np.isfinite(function)) and np.all(np.isfinite(value))):
@@ -243,6 +269,21 @@ class MatrixEvaluator:
                 else:
                     values.append(_KERNELS[step.kind](*(values[i] for i in step.args)))
         return values
+
+
+_PARTIAL_FUNCTIONS = {"log", "sqrt", "tan"}
+
+
+def _partial(function: Expr) -> bool:
+    """Whether ``function`` may be undefined somewhere (a logarithm, a root, a division, an inverse, ...)."""
+    for node in function.walk():
+        if node.op in ("ediv", "inv", "logdet") or (node.op == "fn" and node.name in _PARTIAL_FUNCTIONS):
+            return True
+        if node.op == "epow":
+            p = node.args[1]
+            if p.op != "num" or p.value.denominator != 1 or p.value < 0:
+                return True
+    return False
 
 
 def compile_evaluator(expr: Expr, shapes: Mapping[str, Shape], function: Expr | None = None) -> MatrixEvaluator:
