@@ -146,6 +146,8 @@ class _Text:
         return f"{self.wrap(base, _POW + 1)}{symbol}{self.wrap(power, _POW)}"
 
     def op_T(self, e: Expr, parent: str) -> str:
+        if self.latex and e.args[0].op == "inv":
+            return f"{{{self.wrap(e.args[0].args[0], _POSTFIX)}}}^{{-\\top}}"
         if self.latex:
             return f"{{{self.wrap(e.args[0], _POSTFIX)}}}^\\top"
         return f"{self.wrap(e.args[0], _POSTFIX)}'"
