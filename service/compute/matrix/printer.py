@@ -63,6 +63,8 @@ class _Text:
         return text
 
     def show(self, e: Expr, parent: str = "") -> str:
+        if parent in _ELEMENTWISE_CONTEXT and e.op == "times" and e.args[1].op == "ones" and e.args[0].op == "num":
+            return self.op_num(e.args[0], parent)  # c*vector(1) where a scalar broadcasts: just c
         method = getattr(self, f"op_{e.op}", None)
         if method is not None:
             return str(method(e, parent))

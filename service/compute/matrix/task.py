@@ -35,6 +35,7 @@ from service.compute.matrix.derive import derivative
 from service.compute.matrix.evaluate import MatrixEvaluator, compile_evaluator, layout
 from service.compute.matrix.printer import to_latex, to_text
 from service.compute.matrix.syntax import parse
+from service.compute.notes import Note
 
 __all__ = [
     "MAX_CHECK_AT_ENTRIES",
@@ -61,6 +62,12 @@ MAX_MATRIX_VARIABLES = 32  # names in one function
 MAX_VALUE_ENTRIES = 4_000_000  # entries of one derivative value (a 2000 x 2000 Hessian)
 MAX_CHECK_AT_ENTRIES = 16  # `at` arrays this small (in total) are also used for the check, at their own sizes
 MAX_DIMENSION_NAME = 32
+
+_UNCHECKED = "the matrix form could not be checked: the function is not finite at the random test arrays"
+_WITHHELD = (
+    "the matrix form of this derivative disagreed with its component-by-component check and is withheld (logged as "
+    "a bug); the value is the component-by-component derivative at 'at'"
+)
 
 ContractShape = tuple[E.Dim, ...]  # () scalar, (n,) vector, (m, n) matrix: the contract's `shapes` entries
 _DIMENSION = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -91,7 +98,7 @@ class MatrixResult:
     latex: str | None
     shape: ContractShape
     code_numpy: str | None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Note, ...] = ()
     component_value: tuple[float, ...] | None = None  # only when the check failed and `at` was small
 
 
@@ -240,16 +247,15 @@ def run(task: MatrixTask) -> MatrixResult:
     result = _differentiate(f, variable, task.order, task.max_nodes)
     variables = tuple(sorted(used.items()))
     contract = layout(result.shape)
-    warnings: list[str] = []
+    warnings: list[Note] = []
     if f.depends_on(task.wrt):
         outcome = check_derivative(f, variable, task.order, result, used)
         given = _given_arrays(task, used)
         if outcome.agreed is not False and given is not None:
-            outcome = check_derivative(f, variable, task.order, result, used, given=given)
+            at_given = check_derivative(f, variable, task.order, result, used, given=given)
+            outcome = at_given if at_given.agreed is not None else outcome
         if outcome.agreed is None:
-            warnings.append(
-                "the matrix form could not be checked: the function is not finite at the random test arrays"
-            )
+            warnings.append(Note("unchecked", _UNCHECKED))
         elif not outcome.agreed:
             return _withheld(task, f, variable, used, variables, contract, given, outcome.worst)
     title = f"The {'second ' if task.order == 2 else ''}derivative of {to_text(f)} by {task.wrt}: {to_text(result)}"
@@ -297,10 +303,7 @@ def _withheld(
         latex=None,
         shape=contract,
         code_numpy=None,
-        warnings=(
-            "the matrix form of this derivative disagreed with its component-by-component check and is withheld "
-            "(logged as a bug); the value is the component-by-component derivative at 'at'",
-        ),
+        warnings=(Note("withheld", _WITHHELD),),
         component_value=tuple(values),
     )
 

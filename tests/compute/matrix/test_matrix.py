@@ -316,6 +316,13 @@ class TestRun:
         with pytest.raises(InvalidInput, match="'wrt' is 'q', which has no shape"):
             run(self.task("x'*x", "q"))
 
+    def test_a_function_undefined_at_every_test_array_is_returned_with_a_warning(self) -> None:
+        result = run(MatrixTask("sum(sqrt(x - 10))", "x", 1, (("x", ("n",)),)))
+        assert result.expression == "0.5*(1 ./ sqrt(x - 10))"
+        assert [(n.code, n.detail) for n in result.warnings] == [
+            ("unchecked", "the matrix form could not be checked: the function is not finite at the random test arrays")
+        ]
+
     def test_integer_shapes(self) -> None:
         result = run(MatrixTask("x'*A*x", "x", 1, (("A", (2, 2)), ("x", (2,)))))
         assert result.shape == (2,)
@@ -330,6 +337,7 @@ class TestRun:
         result = run(MatrixTask("x'*A*x", "x", 1, (("A", ("n", "n")), ("x", ("n",))), check_at=at))
         assert result.derivative is None
         assert result.expression is None
+        assert [note.code for note in result.warnings] == ["withheld"]
         np.testing.assert_allclose(
             result.component_value, np.array([[1, 2], [3, 4]]) @ [1, 1] + [[1, 3], [2, 4]] @ np.ones(2)
         )  # type: ignore[arg-type]
