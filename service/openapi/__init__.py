@@ -34,6 +34,8 @@ TAGS = [
     {"name": "distributions", "description": "The twelve distribution families: statistics, densities, quantiles, "
      "closed forms, likelihood and maximum-likelihood fits."},
     {"name": "stochastic", "description": "Derivatives of expectations of random functions, with standard errors."},
+    {"name": "matrix", "description": "Matrix calculus: gradients, Jacobians and Hessians of expressions over vectors "
+     "and matrices, in matrix notation, checked entry by entry."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics, for orchestrators."},
 ]  # fmt: skip
 LICENSE = {"name": "Proprietary: the Nabla team's; no licence to redistribute is granted"}
