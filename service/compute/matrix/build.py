@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import service.compute.matrix.expr as E
 from service.compute.errors import InvalidExpression, ShapeMismatch, UnknownName, UnsupportedFunction, located
 from service.compute.language.syntax import Binary, Call, Name, Node, Number, Unary
-from service.compute.matrix import expr as E
 from service.compute.matrix.printer import to_text
 from service.compute.matrix.syntax import FUNCTION_NAMES, TRANSPOSE
 

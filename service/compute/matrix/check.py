@@ -16,10 +16,10 @@ import numpy as np
 import symengine as se
 import sympy as sp
 
+import service.compute.matrix.expr as E
 from service.compute.engine import NodeBudget, differentiate, is_symengine, to_engine
 from service.compute.errors import TooComplex, located
 from service.compute.language.functions import CATALOGUE
-from service.compute.matrix import expr as E
 from service.compute.matrix.evaluate import compile_evaluator, layout
 
 __all__ = ["MAX_CHECK_NODES", "CheckOutcome", "check_derivative", "check_sizes", "component_values"]

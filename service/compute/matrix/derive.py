@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import service.compute.matrix.expr as E
 from service.compute.errors import NoMatrixForm, located
-from service.compute.matrix import expr as E
 from service.compute.matrix.build import describe_shape
 from service.compute.matrix.printer import to_text
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import service.compute.matrix.expr as E
 from service.compute.errors import (
     CheckFailed,
     InvalidInput,
@@ -27,7 +28,6 @@ from service.compute.errors import (
     located,
 )
 from service.compute.limits import DEFAULT_LIMITS, Limits
-from service.compute.matrix import expr as E
 from service.compute.matrix.build import build, names_of
 from service.compute.matrix.check import check_derivative, component_values
 from service.compute.matrix.codegen import numpy_source

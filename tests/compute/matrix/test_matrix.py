@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
+import service.compute.matrix.expr as E
 from service.compute.errors import (
     CheckFailed,
     ExpressionSyntaxError,
@@ -21,7 +22,6 @@ from service.compute.errors import (
     TooLarge,
     UnknownName,
 )
-from service.compute.matrix import expr as E
 from service.compute.matrix.build import build
 from service.compute.matrix.check import check_derivative
 from service.compute.matrix.derive import derivative

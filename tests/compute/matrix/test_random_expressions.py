@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import service.compute.matrix.expr as E
 from service.compute.errors import NoMatrixForm
-from service.compute.matrix import expr as E
 from service.compute.matrix.build import build
 from service.compute.matrix.derive import derivative
 from service.compute.matrix.evaluate import compile_evaluator
