@@ -88,6 +88,9 @@ class Settings(BaseSettings):
         default.INLINE_BATCH_VALUES, ge=1, description="Above this many numbers a batch runs off the event loop."
     )
     cache_size: int = Field(default.CACHE_SIZE, ge=0, description="Compiled functions kept (LRU).")
+    matrix_max_work: int = Field(
+        default.MATRIX_MAX_WORK, ge=1, description="Entries of all intermediate arrays of one matrix evaluation."
+    )
     refine_points: int = Field(
         default.REFINE_POINTS, ge=0, description="Non-finite points re-checked at high precision per request."
     )

@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import __version__
-from service.api import calculus, distributions, geometry, health, optimize, plots, stochastic
+from service.api import calculus, distributions, geometry, health, matrix, optimize, plots, stochastic
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
 from service.middleware import CORS, AccessLog, BodyLimit, Unhandled
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(optimize.router)
     app.include_router(plots.router)
     app.include_router(geometry.router)
+    app.include_router(matrix.router)
     app.include_router(health.router)
     app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -10,6 +10,7 @@ from service.compute.errors import ServiceUnavailable
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
 from service.runtime.geometry import CriticalPointsService, LevelSetService, TaylorService
+from service.runtime.matrix import MatrixService
 from service.runtime.optimize import OptimizeService
 from service.runtime.plots import PlotService
 from service.runtime.services import Services
@@ -56,6 +57,10 @@ def _critical_points(request: Request) -> CriticalPointsService:
     return services(request).critical_points
 
 
+def _matrix(request: Request) -> MatrixService:
+    return services(request).matrix
+
+
 Calculus = Annotated[CalculusService, Depends(_calculus)]
 Stochastic = Annotated[StochasticService, Depends(_stochastic)]
 Distributions = Annotated[DistributionService, Depends(_distributions)]
@@ -64,3 +69,4 @@ Plots = Annotated[PlotService, Depends(_plots)]
 Taylor = Annotated[TaylorService, Depends(_taylor)]
 LevelSet = Annotated[LevelSetService, Depends(_level_set)]
 CriticalPoints = Annotated[CriticalPointsService, Depends(_critical_points)]
+Matrix = Annotated[MatrixService, Depends(_matrix)]

@@ -8,9 +8,12 @@
     ├── InvalidExpression          422  the function text is not a valid expression
     │   ├── ExpressionSyntaxError  422  bad syntax: names the position and what was expected
     │   ├── UnsupportedFunction    422  a call to a function outside the allowlist
-    │   └── UnknownName            422  a name that is neither a variable nor a parameter nor a constant
+    │   ├── UnknownName            422  a name that is neither a variable nor a parameter nor a constant
+    │   └── ShapeMismatch          422  matrix operands whose shapes do not fit their operator
     ├── InvalidInput               422  the request is well-formed JSON but asks for something impossible
-    │   └── InvalidPoint           422  a point of the wrong size, an unknown coordinate, a non-real exact value
+    │   ├── InvalidPoint           422  a point of the wrong size, an unknown coordinate, a non-real exact value
+    │   ├── NoMatrixForm           422  a matrix derivative of more than two indices (a matrix by a vector, ...)
+    │   └── CheckFailed            422  a matrix derivative that disagreed with its entry-by-entry check: withheld
     ├── LimitExceeded              422  a configured limit was exceeded
     │   ├── TooLarge               413  a batch or body larger than the configured maximum
     │   └── TooComplex             422  symbolic work over its node budget or its deadline
@@ -140,6 +143,27 @@ class InvalidPoint(InvalidInput):
     title = "Invalid point"
 
 
+class ShapeMismatch(InvalidExpression):
+    """Operands whose shapes do not fit the operator, named with their shapes and the position."""
+
+    type = "shape_mismatch"
+    title = "Shape mismatch"
+
+
+class NoMatrixForm(InvalidInput):
+    """A derivative of higher order than a matrix (a matrix by a vector, a vector by a matrix, ...)."""
+
+    type = "no_matrix_form"
+    title = "No matrix form"
+
+
+class CheckFailed(InvalidInput):
+    """The symbolic result disagreed with the component-by-component derivative: it is withheld and logged."""
+
+    type = "check_failed"
+    title = "Derivative withheld"
+
+
 class LimitExceeded(NablaError):
     type = "limit_exceeded"
     title = "Limit exceeded"
@@ -179,8 +203,11 @@ ERROR_CLASSES: tuple[type[NablaError], ...] = (
     ExpressionSyntaxError,
     UnsupportedFunction,
     UnknownName,
+    ShapeMismatch,
     InvalidInput,
     InvalidPoint,
+    NoMatrixForm,
+    CheckFailed,
     LimitExceeded,
     TooLarge,
     TooComplex,

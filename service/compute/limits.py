@@ -35,6 +35,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 INLINE_BATCH_VALUES = 20_000
 CACHE_SIZE = 512
 REFINE_POINTS = 32
+MATRIX_MAX_WORK = 60_000_000  # entries of all intermediate arrays of one matrix-derivative evaluation (~480 MB)
 MAX_WARNINGS = 20
 
 # Probability.

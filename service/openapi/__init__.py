@@ -41,6 +41,8 @@ TAGS = [
     {"name": "plots", "description": "Pictures of functions and distributions, as SVG or PNG."},
     {"name": "geometry", "description": "What the gradient is for: Taylor polynomials and tangent planes, level sets "
      "and their normals, critical points and the second derivative test."},
+    {"name": "matrix", "description": "Matrix calculus: gradients, Jacobians and Hessians of expressions over vectors "
+     "and matrices, in matrix notation, checked entry by entry."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics, for orchestrators."},
 ]  # fmt: skip
 LICENSE = {"name": "Proprietary: the Nabla team's; no licence to redistribute is granted"}

@@ -8,6 +8,7 @@ from service.config import Settings
 from service.runtime.calculus import CalculusService
 from service.runtime.distributions import DistributionService
 from service.runtime.geometry import CriticalPointsService, LevelSetService, TaylorService
+from service.runtime.matrix import MatrixService
 from service.runtime.optimize import OptimizeService
 from service.runtime.plots import PlotService
 from service.runtime.stochastic import StochasticService
@@ -27,6 +28,7 @@ class Services:
     taylor: TaylorService
     level_set: LevelSetService
     critical_points: CriticalPointsService
+    matrix: MatrixService
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
@@ -47,4 +49,5 @@ class Services:
             TaylorService(settings, pool),
             LevelSetService(settings, pool),
             CriticalPointsService(settings, pool),
+            MatrixService(settings, pool),
         )
