@@ -227,5 +227,5 @@ def _settle(outcome: asyncio.Future[T], done: concurrent.futures.Future[T]) -> N
 
 
 def _stop(pool: pebble.ProcessPool) -> None:
-    pool.stop()  # type: ignore[no-untyped-call]
+    pool.stop()  # type: ignore[no-untyped-call, unused-ignore]
     pool.join(timeout=5)

@@ -91,7 +91,7 @@ def law_models(value: Any, suffix: str) -> dict[str, type[BaseModel]]:
             f"{_title(family)}{suffix}",
             __base__=StrictModel,
             __doc__=f"A {family.title} random variable: support {family.support}.",
-            family=(Literal[name], Field(description="The family, as listed by GET /v1/distributions.")),  # type: ignore[arg-type]
+            family=(Literal[name], Field(description="The family, as listed by GET /v1/distributions.")),  # type: ignore[arg-type, unused-ignore]
             parameters=(parameters, Field(description=f"Its parameters: {family.expected()}.")),
         )
     return models

@@ -111,8 +111,9 @@ def prepare(spec: ModelSpec, estimator: Estimator) -> Prepared:
     model = _model(spec)
     budget = NodeBudget(spec.max_result_nodes)
     chosen = CompiledSurrogate.of(surrogate(model, estimator, budget))
-    alternatives = {
-        name: chosen if name == estimator else _attempt(model, name, budget, chosen) for name in ("pathwise", "score")
+    both: tuple[Estimator, ...] = ("pathwise", "score")
+    alternatives: dict[str, CompiledSurrogate | None] = {
+        name: chosen if name == estimator else _attempt(model, name, budget, chosen) for name in both
     }
     return Prepared(model, tuple(Sampler.of(v) for v in model.variables), chosen, alternatives)
 

@@ -160,5 +160,5 @@ class CompiledSurrogate:
             total = float(squares.sum())
             means.append(mean)
             variances.append(total / (size - 1))
-            shares.append(float(squares.max()) / total if total > 0 else 0.0)
+            shares.append(float(np.max(squares)) / total if total > 0 else 0.0)
         return Estimates(tuple(means), tuple(variances), bad, tuple(shares))
