@@ -426,13 +426,13 @@ def _collected(
         if not close:
             kept.append(int(i))
     out = []
-    for i in kept:
-        eigenvalues = np.linalg.eigvalsh(hessians[i])
+    for k in kept:
+        eigenvalues = np.linalg.eigvalsh(hessians[k])
         tolerance = math.sqrt(np.finfo(float).eps) * max(1.0, float(np.abs(eigenvalues).max(initial=0.0)))
         kind = kinds(eigenvalues[None, :], np.array([tolerance]))[0]
-        at = tuple(float(v) + 0.0 for v in points[i])
+        at = tuple(float(v) + 0.0 for v in points[k])
         spectrum = tuple(float(v) + 0.0 for v in eigenvalues)
-        out.append(CriticalPoint(at, float(values[i]), float(norms[i]), spectrum, kind or "degenerate"))
+        out.append(CriticalPoint(at, float(values[k]), float(norms[k]), spectrum, kind or "degenerate"))
     return out
 
 

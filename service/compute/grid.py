@@ -62,7 +62,7 @@ def _count(value: Any, name: str) -> int:
             name,
             2,
         )
-    return value
+    return int(value)
 
 
 def _ranges(grid: Mapping[str, Any], variables: Sequence[str]) -> list[Sequence[Any]]:

@@ -166,6 +166,13 @@ else:
             }
         ),
     ]
+
+
+def no_parameters() -> dict[str, Any]:
+    """The default of ``parameters``: none (typed for every pydantic's stubs, unlike ``dict``)."""
+    return {}
+
+
 GRID_DESCRIPTION = (
     "A full grid of points: {name: [lo, hi, count]} for every variable (count evenly spaced values from lo to hi; "
     "bounds may be exact strings such as '2*pi'), in meshgrid's ij order flattened row-major (the last variable "
@@ -213,7 +220,7 @@ class EvaluationFields(StrictModel):
     """Where to evaluate: one point, a batch, or neither (symbolic result only)."""
 
     _exclusive: ClassVar[tuple[tuple[str, str], ...]] = (("at", "points"), ("at", "grid"), ("points", "grid"))
-    parameters: Parameters = Field(default_factory=dict)
+    parameters: Parameters = Field(default_factory=no_parameters)
     at: Point | None = Field(None, description="One point; the response then has `value`.")
     points: Points | None = Field(None, description=POINTS_DESCRIPTION)
     grid: Grid | None = Field(None, description=GRID_DESCRIPTION)

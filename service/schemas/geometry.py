@@ -20,6 +20,7 @@ from service.schemas.common import (
     VariablesField,
     WarningsFields,
     named_enum,
+    no_parameters,
 )
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ else:
 
 class _FunctionRequest(VariablesField):
     function: Expression
-    parameters: Parameters = Field(default_factory=dict)
+    parameters: Parameters = Field(default_factory=no_parameters)
 
     def _function_query(self) -> dict[str, Any]:
         values = tuple(self.parameters.values()) if isinstance(self.parameters, dict) else None

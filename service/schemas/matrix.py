@@ -26,6 +26,8 @@ MatrixName = Annotated[
         max_length=64,
         description="A name: a letter, then letters, digits or underscores.",
         examples=["x", "A", "w"],
+        # stated again for the schema: pydantic 2.14 leaves the pattern out where the field adds its own Field
+        json_schema_extra={"pattern": r"^[A-Za-z][A-Za-z0-9_]*$"},
     ),
 ]
 MatrixExpression = Annotated[

@@ -157,8 +157,8 @@ def _tangent_2d(axes: Axes, scene: Scene, extras: list[str]) -> None:
     axes.plot(ends[:, 0], ends[:, 1], "--", color=POINT, linewidth=2, label="tangent line of the level curve")
     axes.annotate(
         "",
-        xy=tuple(scene.at + reach * unit),
-        xytext=tuple(scene.at),
+        xy=(float(scene.at[0] + reach * unit[0]), float(scene.at[1] + reach * unit[1])),
+        xytext=(float(scene.at[0]), float(scene.at[1])),
         arrowprops={"arrowstyle": "-|>", "color": POINT, "linewidth": 2},
     )
     axes.plot([], [], color=POINT, linewidth=2, label="gradient (perpendicular)")
