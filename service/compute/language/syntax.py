@@ -13,8 +13,10 @@ by SymPy: text length, node count, nesting depth, literal digits and literal exp
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import ClassVar
 
 from service.compute.errors import ExpressionSyntaxError, LimitExceeded, located
 from service.compute.language.functions import CATALOGUE
@@ -81,16 +83,17 @@ class Binary:
 Node = Number | Name | Call | Unary | Binary
 
 
-def _describe(token: Token) -> str:
+def describe(token: Token) -> str:
     return "the end of the input" if token.kind == END else f"'{token.text}'"
 
 
-def _syntax_error(message: str, pos: int) -> ExpressionSyntaxError:
+def syntax_error(message: str, pos: int) -> ExpressionSyntaxError:
     return located(ExpressionSyntaxError, message, (), pos)  # type: ignore[return-value]
 
 
-def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
-    """Split ``text`` into tokens, ending with an END token. Raises on any character outside the language."""
+def scan(text: str, limits: Limits, pattern: re.Pattern[str], hint: Callable[[str], str] = lambda _: "") -> list[Token]:
+    """Split ``text`` into the tokens of ``pattern`` (groups ws, number, name, op), ending with an END token; a
+    character outside the language is refused at its position, with ``hint(character)`` after the message."""
     if len(text) > limits.max_length:
         raise located(
             LimitExceeded,
@@ -99,15 +102,20 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
+        match = pattern.match(text, pos)
         if match is None:
-            raise _syntax_error(f"unexpected character {text[pos]!r} at position {pos}", pos)
+            raise syntax_error(f"unexpected character {text[pos]!r} at position {pos}{hint(text[pos])}", pos)
         kind = match.lastgroup
         if kind != "ws":
             tokens.append(Token(str(kind), match.group(), pos))
         pos = match.end()
     tokens.append(Token(END, "", len(text)))
     return tokens
+
+
+def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Token]:
+    """Split ``text`` into tokens, ending with an END token. Raises on any character outside the language."""
+    return scan(text, limits, _TOKEN)
 
 
 def parse_number(text: str, pos: int, limits: Limits) -> Fraction:
@@ -143,13 +151,24 @@ def parse_number(text: str, pos: int, limits: Limits) -> Fraction:
     return Fraction(int(significant)) * Fraction(10) ** scale
 
 
-class _Parser:
+class Parser:
+    """The Pratt parser of the expression language. A sibling language (matrix calculus) subclasses it with its own
+    tokens, operator powers, postfix operators and hints: the limits, positions and messages stay the same."""
+
+    INFIX_POWER: ClassVar[Mapping[str, int]] = _INFIX_POWER
+    RIGHT_ASSOCIATIVE: ClassVar[frozenset[str]] = frozenset({"^", "**"})
+    PREFIX_POWER: ClassVar[int] = _PREFIX_POWER
+    FUNCTIONS: ClassVar[Collection[str]] = CATALOGUE
+
     def __init__(self, text: str, limits: Limits) -> None:
-        self.tokens = tokenize(text, limits)
+        self.tokens = self.tokenize(text, limits)
         self.index = 0
         self.limits = limits
         self.nodes = 0
         self.depth = 0
+
+    def tokenize(self, text: str, limits: Limits) -> list[Token]:
+        return tokenize(text, limits)
 
     @property
     def token(self) -> Token:
@@ -184,7 +203,7 @@ class _Parser:
         while (power := self.infix_power()) > right_power:
             op = self.advance()
             # '^' is right-associative: its right side may hold another '^'.
-            right = self.expression(power - 1 if power == _INFIX_POWER["^"] else power)
+            right = self.expression(power - 1 if op.text in self.RIGHT_ASSOCIATIVE else power)
             self.count(op.pos)
             left = Binary("^" if op.text == "**" else op.text, left, right, op.pos)
         self.depth -= 1
@@ -192,33 +211,42 @@ class _Parser:
 
     def infix_power(self) -> int:
         token = self.token
-        if token.kind == OP and token.text in _INFIX_POWER:
-            return _INFIX_POWER[token.text]
+        if token.kind == OP and token.text in self.INFIX_POWER:
+            return self.INFIX_POWER[token.text]
         if token.kind in (OP, END) and token.text in (")", ",", ""):
             return 0
-        previous = self.tokens[self.index - 1]
-        hint = ""
-        if token.kind in (NAME, NUMBER):
-            hint = f" (write {previous.text}*{token.text} for a product)"
-            if previous.kind == NAME and previous.text in CATALOGUE:
-                hint = f" (write {previous.text}({token.text}) to call {previous.text})"
-        raise _syntax_error(
-            f"expected an operator or the end of the expression at position {token.pos}, "
-            f"found {_describe(token)}{hint}",
+        hint = self.hint(self.tokens[self.index - 1], token)
+        raise syntax_error(
+            f"expected an operator or the end of the expression at position {token.pos}, found {describe(token)}{hint}",
             token.pos,
         )
+
+    def hint(self, previous: Token, token: Token) -> str:
+        """What to write instead, when ``token`` follows ``previous`` with no operator between them."""
+        if token.kind not in (NAME, NUMBER):
+            return ""
+        if previous.kind == NAME and previous.text in self.FUNCTIONS:
+            return f" (write {previous.text}({token.text}) to call {previous.text})"
+        return f" (write {previous.text}*{token.text} for a product)"
 
     def prefix(self) -> Node:
         token = self.advance()
         self.count(token.pos)
+        if token.kind == OP and token.text in ("-", "+"):
+            return Unary(token.text, self.expression(self.PREFIX_POWER), token.pos)
+        return self.postfix(self.atom(token))
+
+    def postfix(self, node: Node) -> Node:
+        """Postfix operators after an operand (none in the scalar language)."""
+        return node
+
+    def atom(self, token: Token) -> Node:
         if token.kind == NUMBER:
             return Number(parse_number(token.text, token.pos, self.limits), token.text, token.pos)
         if token.kind == NAME:
             if self.token.kind == OP and self.token.text == "(":
                 return self.call(token)
             return Name(token.text, token.pos)
-        if token.kind == OP and token.text in ("-", "+"):
-            return Unary(token.text, self.expression(_PREFIX_POWER), token.pos)
         if token.kind == OP and token.text == "(":
             inner = self.expression()
             self.expect(")", token)
@@ -231,8 +259,8 @@ class _Parser:
         else:
             previous = self.tokens[self.index - 2]
             where = f"after '{previous.text}' at position {token.pos}"
-        found = "" if token.kind == END else f", found {_describe(token)}"
-        return _syntax_error(f"expected an operand {where}{found}", token.pos)
+        found = "" if token.kind == END else f", found {describe(token)}"
+        return syntax_error(f"expected an operand {where}{found}", token.pos)
 
     def call(self, name: Token) -> Call:
         opening = self.advance()
@@ -248,20 +276,20 @@ class _Parser:
         if token.kind == OP and token.text == text:
             self.advance()
             return
-        raise _syntax_error(
+        raise syntax_error(
             f"expected '{text}' to close the '{opening.text}' at position {opening.pos}, "
-            f"found {_describe(token)} at position {token.pos}",
+            f"found {describe(token)} at position {token.pos}",
             token.pos,
         )
 
 
-def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:
+def parse(text: str, limits: Limits = DEFAULT_LIMITS, parser_class: type[Parser] = Parser) -> Node:
     """Parse ``text`` into a syntax tree, or raise an ``ExpressionSyntaxError`` / ``LimitExceeded``."""
-    parser = _Parser(text, limits)
+    parser = parser_class(text, limits)
     if parser.token.kind == END:
-        raise _syntax_error("expected an expression, found an empty text", 0)
+        raise syntax_error("expected an expression, found an empty text", 0)
     tree = parser.expression()
     if parser.token.kind != END:
         token = parser.token
-        raise _syntax_error(f"unexpected {_describe(token)} at position {token.pos}", token.pos)
+        raise syntax_error(f"unexpected {describe(token)} at position {token.pos}", token.pos)
     return tree
