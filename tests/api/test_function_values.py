@@ -10,24 +10,9 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.api.answers import ok, problem
+
 pytestmark = pytest.mark.anyio
-
-
-async def ok(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-async def problem(client: httpx.AsyncClient, path: str, body: dict[str, Any], status: int, slug: str) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    answer: dict[str, Any] = response.json()
-    assert answer["type"] == f"/problems/{slug}"
-    assert answer["detail"].endswith(answer["errors"][0]["msg"])  # a validation error's detail starts "body: "
-    return answer
 
 
 class TestFunctionValue:
