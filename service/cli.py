@@ -88,13 +88,15 @@ def serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"{parser.prog}: error: {refusal}", file=sys.stderr)  # noqa: T201 (the command's own error line)
         return EXIT_CANNOT_LISTEN
+    from service.protocol import BoundedHttpTools  # the web stack, imported only to serve
+
     uvicorn.run(
         "service.main:app",
         host=server.host,
         port=server.port,
         workers=server.workers,
         loop="uvloop",
-        http="httptools",
+        http=BoundedHttpTools,
         log_config=log_config(settings),
         access_log=False,
         timeout_keep_alive=server.timeout_keep_alive,

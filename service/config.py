@@ -84,12 +84,18 @@ class Settings(BaseSettings):
     # Numeric work (in the web process).
     max_points: int = Field(default.MAX_POINTS, ge=1, description="Points in one batch.")
     max_body_bytes: int = Field(default.MAX_BODY_BYTES, ge=1024, description="Bytes in one request body.")
+    max_header_bytes: int = Field(
+        default.MAX_HEADER_BYTES, ge=1024, description="Bytes of one request's request line and headers (431 above)."
+    )
     inline_batch_values: int = Field(
         default.INLINE_BATCH_VALUES, ge=1, description="Above this many numbers a batch runs off the event loop."
     )
     cache_size: int = Field(default.CACHE_SIZE, ge=0, description="Compiled functions kept (LRU).")
     matrix_max_work: int = Field(
         default.MATRIX_MAX_WORK, ge=1, description="Entries of all intermediate arrays of one matrix evaluation."
+    )
+    fast_path: bool = Field(
+        True, description="Answer small repeated calculus requests on the lean path (service/api/fast.py)."
     )
     refine_points: int = Field(
         default.REFINE_POINTS, ge=0, description="Non-finite points re-checked at high precision per request."

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import __version__
 from service.api import calculus, distributions, geometry, health, matrix, optimize, plots, stochastic
+from service.api.fast import CachedCalculus
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
-from service.middleware import CORS, AccessLog, BodyLimit, Unhandled
-from service.observability.logs import REQUEST_ID_HEADER, valid_request_id
-from service.observability.metrics import instrument
+from service.middleware import CORS, BodyLimit, Observe, Unhandled
+from service.observability.metrics import HttpMetrics
 from service.openapi import customise_openapi
 from service.runtime.services import Services
 
@@ -57,15 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geometry.router)
     app.include_router(matrix.router)
     app.include_router(health.router)
+    app.add_middleware(CachedCalculus, routes=[r for r in calculus.router.routes if isinstance(r, APIRoute)])
     app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    # Outermost last: request id, access log, metrics, then gzip (large bodies are compressed in a thread).
+    # Outermost last: request id, metrics and access log in one pass, then CORS, then gzip.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=settings.gzip_level)
-    app.state.metrics = instrument(app)
     if settings.cors_origins:  # inside the access log, outside every response: errors are readable cross-origin too
         app.add_middleware(CORS, origins=settings.cors_origin_list())
-    app.add_middleware(AccessLog)
-    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id)
+    metrics = HttpMetrics(app.state)
+    app.state.metrics = metrics.registry
+    app.add_middleware(Observe, metrics=metrics)
     add_exception_handlers(app)
     customise_openapi(app)
     return app

@@ -1,5 +1,5 @@
-"""ASGI middleware of the service: the request-body limit and the last-resort 500, answered as problem+json; the
-access log; CORS for the origins of NABLA_CORS_ORIGINS.
+"""ASGI middleware of the service: the request-body limit and the last-resort 500, answered as problem+json; request
+ids, metrics and the access log in one pure-ASGI pass; CORS for the origins of NABLA_CORS_ORIGINS.
 
 Starlette's own body limit answers 413 in plain text before any exception handler can speak; this one counts the
 declared Content-Length and the bytes actually received, and answers an RFC 9457 problem either way.
@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.compute.errors import ErrorItem, TooLarge
 from service.errors import internal_error, problem
-from service.observability.logs import request_id
+from service.observability.logs import start_request
+from service.observability.metrics import HttpMetrics
 
 log = logging.getLogger("nabla.errors")
 access_log = logging.getLogger("nabla.access")
@@ -45,13 +46,27 @@ class _Tracked:
         await self.send(message)
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` again, then goes on with ``receive``."""
     pending = list(messages)
 
     async def replayed() -> Message:
         return pending.pop(0) if pending else await receive()
 
     return replayed
+
+
+async def read_messages(receive: Receive, limit: int) -> tuple[list[Message], bool]:
+    """The messages of a request body up to its end, a disconnect, or more than ``limit`` bytes (then False)."""
+    messages, size = [], 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        size += len(message.get("body", b""))
+        if size > limit:
+            return messages, False
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages, True
 
 
 class Unhandled:
@@ -88,11 +103,11 @@ class BodyLimit:
             await self.refuse(scope, receive, send)
             return
         if declared is None:  # chunked: read it all first, so that an oversized body is a 413 before any handler
-            messages = await self._read(receive)
-            if messages is None:
+            messages, within = await read_messages(receive, self.limit)
+            if not within:
                 await self.refuse(scope, receive, send)
                 return
-            receive = _replay(messages, receive)
+            receive = replay(messages, receive)
         received = 0
         tracked = _Tracked(send)
 
@@ -110,54 +125,70 @@ class BodyLimit:
             if not tracked.started:
                 await self.refuse(scope, receive, send)
 
-    async def _read(self, receive: Receive) -> list[Message] | None:
-        messages, size = [], 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            size += len(message.get("body", b""))
-            if size > self.limit:
-                return None
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                return messages
-
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the request body is larger than {self.limit} bytes (NABLA_MAX_BODY_BYTES)"
         error = TooLarge(detail, [ErrorItem(("body",), detail, TooLarge.type)])
         await problem(error, scope.get("path", ""))(scope, receive, send)
 
 
-class AccessLog:
-    """One ``nabla.access`` record per HTTP request, once it is answered: method, path, status, duration in ms,
-    client and request id (a warning for a 5xx other than the 503s of a busy or starting service)."""
+class Observe:
+    """The outermost middleware: in one pass per HTTP request, its id (``X-Request-ID`` kept when valid, else made,
+    and sent back), the in-flight gauge, the request count and latency by route template, and one ``nabla.access``
+    record once it is answered: method, path, status, duration in ms, client and request id (a warning for a 5xx
+    other than the 503s of a busy or starting service). Nothing is done per request that can be done once."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        tracked = _Tracked(send)
+        received = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                received = value
+                break
+        rid = start_request(received)
+        header = (b"x-request-id", rid.encode())
+        status = None
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        metrics = self.metrics
+        metrics.in_progress.inc()
         start = time.perf_counter()
         try:
-            await self.app(scope, receive, tracked)
+            await self.app(scope, receive, sending)
         finally:
-            _log_access(scope, tracked.status, (time.perf_counter() - start) * 1000)
+            seconds = time.perf_counter() - start
+            metrics.in_progress.dec()
+            route = scope.get("route")
+            metrics.observe(getattr(route, "path", "none"), scope["method"], status or 500, seconds)
+            _log_access(scope, status, seconds * 1000, rid)
 
 
-def _log_access(scope: Scope, status: int | None, duration_ms: float) -> None:
+def _log_access(scope: Scope, status: int | None, duration_ms: float, rid: str) -> None:
+    level = logging.WARNING if status is None or (status >= 500 and status != 503) else logging.INFO
+    if not access_log.isEnabledFor(level):
+        return
     client = scope.get("client")
+    method, path = scope["method"], scope["path"]
     fields = {
-        "method": scope["method"],
-        "path": scope["path"],
+        "method": method,
+        "path": path,
         "status": status,
         "duration_ms": round(duration_ms, 3),
         "client": f"{client[0]}:{client[1]}" if client else None,
-        "request_id": request_id(),
+        "request_id": rid,
     }
-    level = logging.WARNING if status is None or (status >= 500 and status != 503) else logging.INFO
-    access_log.log(level, "%s %s %s %.1f ms", fields["method"], fields["path"], status, duration_ms, extra=fields)
+    access_log.log(level, "%s %s %s %.1f ms", method, path, status, duration_ms, extra=fields)
 
 
 class CORS(CORSMiddleware):

@@ -29,11 +29,12 @@ ALLOWED: dict[str, set[str]] = {
     "observability": {"compute", "config", "runtime"},
     "errors": {"compute", "observability"},
     "middleware": {"compute", "errors", "observability"},
-    "api": {"compute", "config", "errors", "present", "runtime", "schemas"},
+    "api": {"compute", "config", "errors", "middleware", "present", "runtime", "schemas"},
     "openapi": {"compute", "schemas"},
     "main": {"api", "compute", "config", "errors", "middleware", "observability", "openapi", "runtime"},
     "client": {"compute"},
-    "cli": {"client", "compute", "config", "observability"},
+    "protocol": {"compute", "config", "errors"},
+    "cli": {"client", "compute", "config", "observability", "protocol"},
     "entry": {"cli", "config", "main", "observability"},
 }
 

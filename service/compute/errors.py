@@ -176,6 +176,12 @@ class TooLarge(LimitExceeded):
     status = 413
 
 
+class HeadersTooLarge(TooLarge):
+    type = "headers_too_large"
+    title = "Request header fields too large"
+    status = 431
+
+
 class TooComplex(LimitExceeded):
     type = "too_complex"
     title = "Too complex"

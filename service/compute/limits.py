@@ -32,6 +32,7 @@ WORKER_MEMORY_MB = 2_048
 # Numeric work (in the web process).
 MAX_POINTS = 2_000_000
 MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024  # the request line and headers of one request (431 above)
 INLINE_BATCH_VALUES = 20_000
 CACHE_SIZE = 512
 REFINE_POINTS = 32

@@ -1,7 +1,8 @@
 """Prometheus metrics of one app, served at ``GET /metrics``.
 
-- HTTP: ``http_requests_total`` and the ``http_request_duration_seconds`` histogram by route template, method and
-  status (prometheus-fastapi-instrumentator), and ``http_requests_inprogress``.
+- HTTP: ``http_requests_total`` and the ``http_request_duration_seconds`` histogram by route template (``none``
+  for a path that matches no route), method and status, and ``http_requests_inprogress``: the names and labels of
+  prometheus-fastapi-instrumentator, counted by ``service.middleware.Observe`` in its one pass per request.
 - Runtime: compiled-function cache hits and misses, worker timeouts, crashes and pool restarts, admission rejections,
   busy workers and queue depth. A collector reads them live from the counters the worker pool and the cache already
   keep, so nothing is counted twice.
@@ -16,14 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator import metrics as http_metrics
 from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.runtime.cache import LRUCache
 from service.runtime.services import Services
@@ -32,36 +29,34 @@ from service.runtime.workers import WorkerPool
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-def instrument(app: FastAPI) -> CollectorRegistry:
-    """Add the HTTP middlewares of the metrics to ``app`` and return its registry."""
-    registry = CollectorRegistry()
-    instrumentator = Instrumentator(should_group_status_codes=False, registry=registry)
-    instrumentator.add(
-        http_metrics.requests(registry=registry),
-        http_metrics.latency(buckets=LATENCY_BUCKETS, registry=registry),
-    )
-    instrumentator.instrument(app)
-    # The instrumentator's own in-progress gauge ignores a custom registry (its issue #317): one of ours instead.
-    in_progress = Gauge("http_requests_inprogress", "HTTP requests being served.", registry=registry)
-    app.add_middleware(InFlight, gauge=in_progress)
-    registry.register(RuntimeCollector(app.state))
-    ProcessCollector(registry=registry)
-    return registry
+class HttpMetrics:
+    """The HTTP metrics of one app, in its own registry with the runtime and process collectors. A labelled child
+    is looked up once per (route, method, status) and kept: ``labels()`` takes a lock and builds a key each time."""
 
+    def __init__(self, state: State) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "Total number of requests by method, status and handler.",
+            ("method", "status", "handler"), registry=registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "http_request_duration_seconds", "Latency with only few buckets by handler, method and status.",
+            ("handler", "method", "status"), buckets=LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.in_progress = Gauge("http_requests_inprogress", "HTTP requests being served.", registry=registry)
+        registry.register(RuntimeCollector(state))
+        ProcessCollector(registry=registry)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-class InFlight:
-    """Counts the HTTP requests being served in ``gauge``."""
-
-    def __init__(self, app: ASGIApp, gauge: Gauge) -> None:
-        self.app = app
-        self.gauge = gauge
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with self.gauge.track_inprogress():
-            await self.app(scope, receive, send)
+    def observe(self, handler: str, method: str, status: int, seconds: float) -> None:
+        key = (handler, method, status)
+        children = self._children.get(key)
+        if children is None:
+            code = str(status)
+            children = self.requests.labels(method, code, handler), self.latency.labels(handler, method, code)
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class RuntimeCollector(Collector):

@@ -143,6 +143,10 @@ class CalculusService(Service):
         self.cache.put(task, compiled)
         return compiled
 
+    def cached(self, query: CalculusQuery) -> bool:
+        """Whether the compiled derivatives of ``query`` are in the cache (nothing counted, nothing moved)."""
+        return self.cache.peek(self.task(query)) is not None
+
     async def answer(self, query: CalculusQuery) -> CalculusAnswer:
         """Evaluate ``query``, check an exact point exactly, and say what the numbers mean."""
         compiled = await self.compiled(self.task(query), query)
@@ -157,6 +161,8 @@ class CalculusService(Service):
             direction = read_vector(query.direction, result.variables, ("direction",), constants)
             unit = unit_direction(direction, query.normalize)
         points, evaluation = await self.offload(size, lambda: self.evaluate(query, compiled, batch, constants))
+        if points is not None and evaluation is not None:
+            evaluation = await self.refine(compiled, points, evaluation)
         exact, timed_out = None, None
         if evaluation is not None and points is not None and points.exact is not None:
             exact = await self.exact(compiled, points.exact)
@@ -221,8 +227,19 @@ class CalculusService(Service):
         )
         if points is None:
             return None, None
-        evaluation = compiled.evaluator.evaluate(points.matrix)
-        return points, refine(compiled.evaluator, points.matrix, evaluation, self.settings.refine_points)
+        return points, compiled.evaluator.evaluate(points.matrix)
+
+    async def refine(self, compiled: Compiled, points: Points, evaluation: Evaluation) -> Evaluation:
+        """Non-finite values re-checked with MPFR, whose cost the request controls: in a thread, within
+        ``exact_timeout`` (past it, the statuses stay those of float64 and the thread's answer is dropped), so the
+        event loop never waits for it."""
+        if compiled.evaluator.exprs is None or not evaluation.status.any() or self.settings.refine_points <= 0:
+            return evaluation
+        work = asyncio.to_thread(refine, compiled.evaluator, points.matrix, evaluation, self.settings.refine_points)
+        try:
+            return await asyncio.wait_for(work, self.exact_timeout)
+        except TimeoutError:
+            return evaluation
 
     @property
     def exact_timeout(self) -> float:
