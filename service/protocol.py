@@ -29,14 +29,14 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._in_headers = True
         self._header_bytes = 0
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_headers = True
-        self._header_bytes = 0
-
     def on_headers_complete(self) -> None:
         self._in_headers = False
+        self._header_bytes = 0
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_headers = True  # what comes next on this connection is the next request's header section
+        super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():

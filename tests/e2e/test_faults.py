@@ -273,6 +273,58 @@ class TestSlowClients:
                 connection.close()
 
 
+class TestHeaderLimit:
+    def head(self, server: Server, header: bytes) -> socket.socket:
+        connection = socket.create_connection(("127.0.0.1", server.port), timeout=BOUND)
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header)
+        return connection
+
+    def test_a_header_section_over_the_limit_is_a_431_problem_without_reading_the_rest(
+        self, server: Server, http: httpx.Client
+    ) -> None:
+        connection = self.head(server, b"X-Big: " + b"a" * 100_000)  # headers not finished: the rest never comes
+        try:
+            answer = response_of(connection)
+        finally:
+            connection.close()
+        head, body = answer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 431 ")
+        assert b"content-type: application/problem+json" in head
+        problem = json.loads(body)
+        assert (problem["status"], problem["type"]) == (431, "/problems/headers_too_large")
+        assert problem["detail"] == (
+            "the request line and headers are larger than 65536 bytes (NABLA_MAX_HEADER_BYTES); "
+            "send large data in the body"
+        )
+        assert_cached_answer(http.post("/v1/gradient", json=CACHED))
+
+    def test_a_header_section_under_the_limit_is_served(self, server: Server) -> None:
+        connection = self.head(server, b"X-Big: " + b"a" * 60_000 + b"\r\n\r\n")
+        try:
+            assert response_of(connection).startswith(b"HTTP/1.1 200 ")
+        finally:
+            connection.close()
+
+
+class TestEventLoop:
+    def test_healthz_answers_in_under_100_ms_while_cached_requests_recheck_overflows(
+        self, server: Server, http: httpx.Client
+    ) -> None:
+        terms = " + ".join(f"exp({k}*x + y^2)*sin({k}*y)" for k in range(1, 150))
+        hostile = {"function": terms, "points": [[800.0 + i, 30.0] for i in range(32)]}  # every value overflows
+        assert http.post("/v1/gradient", json=hostile).json()["warnings"][0]["status"] == "non_finite"  # compiled
+        with ThreadPoolExecutor(8) as pool:
+            answers = [pool.submit(http.post, "/v1/gradient", json=hostile) for _ in range(8)]
+            worst = 0.0
+            while not all(a.done() for a in answers):
+                start = time.perf_counter()
+                assert http.get("/healthz").status_code == 200
+                worst = max(worst, time.perf_counter() - start)
+                time.sleep(0.01)
+        assert all(a.result().status_code == 200 for a in answers)
+        assert worst < 0.1, f"/healthz took {worst * 1000:.0f} ms"
+
+
 class TestLogs:
     def test_every_line_is_json_and_requests_are_logged_with_their_id(self, server: Server, http: httpx.Client) -> None:
         http.post("/v1/gradient", json=CACHED, headers={"X-Request-ID": "faults-log-1"})
