@@ -10,6 +10,7 @@ against python-json-logger's 12.3 µs (same record, same run).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -46,9 +47,15 @@ def start_request(received: bytes | None) -> str:
         if valid_request_id(text):
             _current.set(text)
             return text
-    made = uuid.uuid4().hex
+    made = f"{_PREFIX}{next(_made):016x}"
     _current.set(made)
     return made
+
+
+# A new id is this process's random prefix and a count (32 hex digits, unique across processes as uuid4 is):
+# uuid4 reads os.urandom on every request, about 10 us of a cached request's budget.
+_PREFIX = uuid.uuid4().hex[:16]
+_made = itertools.count(1)
 
 
 # The attributes every LogRecord has: anything else on a record is an extra field of its JSON line.
