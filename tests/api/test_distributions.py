@@ -165,8 +165,8 @@ class TestErrors:
         [
             ("normal", {"mu": 0, "sigma": 0}, "sigma", "normal needs sigma > 0, got sigma = 0.0"),
             ("bernoulli", {"p": 1.5}, "p", "bernoulli needs 0 <= p <= 1, got p = 1.5"),
-            ("binomial", {"n": 2.5, "p": 0.5}, "n", "binomial needs n a positive integer, got n = 2.5"),
-            ("binomial", {"n": -3, "p": 0.5}, "n", "binomial needs n a positive integer, got n = -3.0"),
+            ("binomial", {"n": 2.5, "p": 0.5}, "n", "binomial needs n a positive integer <= 2^53, got n = 2.5"),
+            ("binomial", {"n": -3, "p": 0.5}, "n", "binomial needs n a positive integer <= 2^53, got n = -3.0"),
             ("poisson", {"lam": -1}, "lam", "poisson needs lam > 0, got lam = -1.0"),
             ("uniform", {"a": 1, "b": 1}, "b", "uniform needs a < b, got a = 1.0, b = 1.0"),
             ("geometric", {"p": 0}, "p", "geometric needs 0 < p <= 1, got p = 0.0"),

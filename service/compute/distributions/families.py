@@ -36,6 +36,7 @@ from service.compute.distributions.record import (
     Family,
     FitRule,
     Frozen,
+    Limit,
     Mode,
     Noise,
     Numbers,
@@ -44,6 +45,7 @@ from service.compute.distributions.record import (
     Start,
 )
 from service.compute.distributions.special import INFINITE, UNDEFINED, Rule, Verdict, at_most, two_modes
+from service.compute.distributions.stable import binomial_log_pmf, geometric_entropy, wide_uniform
 
 __all__ = ["FAMILIES", "Family", "Frozen", "Parameter"]
 
@@ -192,6 +194,8 @@ _SHAPE = ("skewness", "excess_kurtosis")
 _SPREAD = ("variance", "std")
 _CONSTANT = "X is constant when p is 0 or 1: with variance 0 it has no {stat}"
 _POINT_MASS = Rule(_SHAPE, lambda p: p["p"] in (0.0, 1.0), UNDEFINED, _CONSTANT)
+_CERTAIN = Rule(_SHAPE, lambda p: p["p"] == 1.0, UNDEFINED, "X is 1 when p is 1: with variance 0 it has no {stat}")
+_MAX_TRIALS = 2.0**53  # every integer up to here is a double; SciPy's binomial cdf and quantiles hold to 1e16
 
 
 def _df(bound: float) -> Callable[[Mapping[str, float]], bool]:
@@ -372,8 +376,8 @@ _FAMILIES = (
     Family(
         "binomial", "Binomial", True,
         (
-            Parameter("n", "n a positive integer", "Number of independent trials.", integer=True, low=1.0,
-                      closed_low=True),
+            Parameter("n", "n a positive integer <= 2^53", "Number of independent trials.", integer=True, low=1.0,
+                      high=_MAX_TRIALS, closed_low=True, closed_high=True),
             _probability("p", "Probability of a success in each trial."),
         ),
         ("n", "p"), "{0, 1, ..., n}", "The number of successes in n trials.",
@@ -384,6 +388,7 @@ _FAMILIES = (
         mode=_mode_binomial, fit=_exact(lambda x, f: {"n": f["n"], "p": float(x.mean() / f["n"])}),
         sympy_stats=lambda x, p: sympy_stats.Binomial(x, p["n"], p["p"]),
         rules=(_POINT_MASS,), entropy=_binomial_entropy, beyond_support=_beyond_n, support_sign="nonnegative",
+        log_mass=binomial_log_pmf,
         observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
@@ -402,7 +407,7 @@ _FAMILIES = (
         (Parameter("a", "a real, a < b", "Lower end."), Parameter("b", "b real, b > a", "Upper end.")),
         ("a", "b"), "[a, b]", "Continuous on [a, b], a < b.",
         _log_uniform, lambda rng, p, n: rng.uniform(p["a"], p["b"], n),
-        lambda p: stats.uniform(loc=p["a"], scale=p["b"] - p["a"]),
+        lambda p: wide_uniform(p["a"], p["b"]),
         closed_forms={
             **_moments(*_plain((a + b) / 2, (b - a) ** 2 / 12, sp.S.Zero, sp.Rational(-6, 5))),
             "entropy": (sp.log(b - a), None),
@@ -428,6 +433,7 @@ _FAMILIES = (
         },
         mode=lambda p: 1.0, fit=_exact(lambda x, f: {"p": float(1 / x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Geometric(x, p["p"]), support_sign="positive",
+        rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]),
         observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(
@@ -445,6 +451,7 @@ _FAMILIES = (
         },
         mode=lambda p: 0.0, fit=_scipy_fit(stats.t, ("df",), floc=0, fscale=1),
         sympy_stats=lambda x, p: sympy_stats.StudentT(x, p["df"]), rules=_T_RULES,
+        limit=Limit("df", math.inf, lambda p: stats.norm(), "the standard normal (the limit as df -> inf)"),
     ),
     Family(
         "chi2", "Chi-squared", False,

@@ -11,9 +11,12 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import mpmath
 import numpy as np
+import sympy as sp
 
 from service.compute.distributions.families import FAMILIES, Family, Frozen
 from service.compute.distributions.special import INFINITE, Verdict, verdict
@@ -123,8 +126,54 @@ def _scipy_summary(law: Law) -> dict[str, float]:
         "skewness": float(skewness),
         "excess_kurtosis": float(kurtosis),
         "entropy": float(guarded(entropy, law)),
-        "median": float(guarded(rv.median)),
+        "median": float(guarded(inverse_cdf, law, np.array([0.5]))[0]),
     }
+
+
+def log_mass(law: Law, x: np.ndarray) -> np.ndarray:
+    """The log pmf (discrete) or log pdf at every ``x``: the family's own where SciPy's is inexact."""
+    if law.family.log_mass is not None:
+        return law.family.log_mass(x, law.canonical)
+    rv = law.frozen()
+    return np.asarray(rv.logpmf(x) if law.family.discrete else rv.logpdf(x), dtype=float)
+
+
+def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
+    """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2)."""
+    rv = law.frozen()
+    low, high = rv.support()
+    return np.asarray(np.clip(np.where(q == 0, low, rv.ppf(q)), low, high), dtype=float)
+
+
+@cache
+def _closed_form(family: str, statistic: str) -> Callable[..., Any] | None:
+    """The closed form of ``statistic`` (holding everywhere), compiled for mpmath, or None."""
+    chosen = FAMILIES[family]
+    forms = {**chosen.closed_forms}
+    if "variance" in forms:
+        forms["std"] = (sp.sqrt(forms["variance"][0]), forms["variance"][1])
+    if statistic not in forms or forms[statistic][1] is not None:
+        return None
+    expr = forms[statistic][0]
+    by_name = {s.name: s for s in expr.free_symbols}
+    arguments = [by_name.get(c, sp.Symbol(f"_{c}")) for c in chosen.canonical]
+    return sp.lambdify(arguments, expr, modules="mpmath")  # type: ignore[no-any-return]
+
+
+def _exactly(law: Law, statistic: str, found: float) -> float:
+    """``found``, or where double precision overflowed in it (the variance of a uniform over (-1e308, 1e308)), its
+    closed form at 30 digits (mpmath's exponents do not overflow), when that is finite in double precision."""
+    if np.isfinite(found):
+        return found
+    form = _closed_form(law.family.name, statistic)
+    if form is None:
+        return found
+    with mpmath.workdps(30):
+        try:
+            value = form(*(mpmath.mpf(law.canonical[c]) for c in law.family.canonical))
+        except (ValueError, ArithmeticError, TypeError):
+            return found
+        return float(value) if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else found
 
 
 def entropy(law: Law) -> float:
@@ -156,7 +205,7 @@ def summarise(law: Law) -> tuple[dict[str, float | None], dict[str, str], list[s
             values[name], undefined[name] = None, found.reason
             infinite += [name] if found.kind == INFINITE else []
         else:
-            values[name] = _finite(found)
+            values[name] = _finite(_exactly(law, name, float(found)))
             if values[name] is None:
                 undefined[name] = _overflow(name, float(found))
     return values, undefined, infinite
@@ -178,7 +227,7 @@ def at_points(law: Law, x: np.ndarray, limit: int) -> tuple[dict[str, list[float
     with quiet():
         columns = {
             density: guarded(rv.pmf if law.family.discrete else rv.pdf, x),
-            log_density: guarded(rv.logpmf if law.family.discrete else rv.logpdf, x),
+            log_density: guarded(log_mass, law, x),
             "cdf": guarded(rv.cdf, x),
             "sf": guarded(rv.sf, x),
         }
@@ -215,9 +264,8 @@ def quantiles(law: Law, q: np.ndarray, limit: int) -> tuple[list[float | None], 
         i = int(bad[0])
         message = f"q[{i}] = {q[i]:g} is not a probability: every q must be in [0, 1]"
         raise located(InvalidInput, message, ("q", i))
-    rv = law.frozen()
     with quiet():
-        values = np.where(q == 0, rv.support()[0], guarded(rv.ppf, q))
+        values = guarded(inverse_cdf, law, q)
     bad = np.flatnonzero(~np.isfinite(values))
     problems = [
         ValueWarning("quantiles", int(i), f"the {q[i]:g}-quantile is {'-' if values[i] < 0 else '+'}infinity")
