@@ -45,7 +45,16 @@ from service.compute.distributions.record import (
     Start,
 )
 from service.compute.distributions.special import INFINITE, UNDEFINED, Rule, Verdict, at_most, two_modes
-from service.compute.distributions.stable import binomial_log_pmf, geometric_entropy, wide_uniform
+from service.compute.distributions.stable import (
+    beta_log_pdf,
+    binomial_log_pmf,
+    chi2_log_pdf,
+    f_log_pdf,
+    gamma_log_pdf,
+    geometric_entropy,
+    uniform_log_pdf,
+    wide_uniform,
+)
 
 __all__ = ["FAMILIES", "Family", "Frozen", "Parameter"]
 
@@ -419,6 +428,7 @@ _FAMILIES = (
         relations=(Relation(("a", "b"), "a < b", lambda a, b: np.asarray(a) < np.asarray(b)),),
         irregular="the support [a, b] moves with a and b, so the likelihood is not differentiable at its maximum",
         support_parameters=("a", "b"), beyond_support=_beyond_ab, reparameterisation=_UNIFORM_NOISE,
+        log_mass=uniform_log_pdf,
     ),
     Family(
         "geometric", "Geometric", True,
@@ -465,6 +475,7 @@ _FAMILIES = (
         },
         mode=lambda p: max(p["df"] - 2, 0.0), fit=_newton(lambda x, f: {"df": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.ChiSquared(x, p["df"]), support_sign="positive",
+        log_mass=chi2_log_pdf,
         observation=_POSITIVE,
     ),
     Family(
@@ -502,6 +513,7 @@ _FAMILIES = (
         },
         mode=_mode_f, fit=_scipy_fit(stats.f, ("dfn", "dfd"), floc=0, fscale=1),
         sympy_stats=lambda x, p: sympy_stats.FDistribution(x, p["dfn"], p["dfd"]), rules=_F_RULES,
+        log_mass=f_log_pdf,
         support_sign="positive",
         observation=_POSITIVE,
     ),
@@ -519,6 +531,7 @@ _FAMILIES = (
         },
         mode=_mode_gamma, fit=_scipy_fit(stats.gamma, ("shape", "loc", "scale"), floc=0),
         sympy_stats=lambda x, p: sympy_stats.Gamma(x, p["shape"], p["scale"]),
+        log_mass=gamma_log_pdf,
         reparameterisation=_GAMMA_NOISE, support_sign="positive",
         alternatives=(Alternative("rate", "scale", _reciprocal),),
         observation=_POSITIVE,
@@ -538,6 +551,7 @@ _FAMILIES = (
         },
         mode=_mode_beta, fit=_scipy_fit(stats.beta, ("alpha", "beta"), floc=0, fscale=1),
         sympy_stats=lambda x, p: sympy_stats.Beta(x, p["alpha"], p["beta"]), support_sign="positive",
+        log_mass=beta_log_pdf,
         observation=Parameter("x", "0 < x < 1", "One observation.", low=0.0, high=1.0),
     ),
 )  # fmt: skip

@@ -7,6 +7,7 @@ client's family name and parameters to a checked, canonical ``Law``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -139,20 +140,25 @@ def log_mass(law: Law, x: np.ndarray) -> np.ndarray:
 
 
 def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
-    """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2)."""
+    """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2 and
+    +inf for q = 1)."""
     rv = law.frozen()
     low, high = rv.support()
-    return np.asarray(np.clip(np.where(q == 0, low, rv.ppf(q)), low, high), dtype=float)
+    at_low = (q == 0) | (rv.cdf(low) >= q)  # the definition at the lower end (a point mass: geometric p = 1)
+    return np.asarray(np.clip(np.where(at_low, low, rv.ppf(q)), low, high), dtype=float)
+
+
+_FROM_CLOSED_FORMS = ("mean", "variance", "std", "skewness", "excess_kurtosis", "entropy")
 
 
 @cache
 def _closed_form(family: str, statistic: str) -> Callable[..., Any] | None:
-    """The closed form of ``statistic`` (holding everywhere), compiled for mpmath, or None."""
+    """The closed form of ``statistic``, compiled for mpmath, or None (its condition is the rules' business)."""
     chosen = FAMILIES[family]
     forms = {**chosen.closed_forms}
     if "variance" in forms:
         forms["std"] = (sp.sqrt(forms["variance"][0]), forms["variance"][1])
-    if statistic not in forms or forms[statistic][1] is not None:
+    if statistic not in forms or statistic not in _FROM_CLOSED_FORMS:
         return None
     expr = forms[statistic][0]
     by_name = {s.name: s for s in expr.free_symbols}
@@ -160,20 +166,32 @@ def _closed_form(family: str, statistic: str) -> Callable[..., Any] | None:
     return sp.lambdify(arguments, expr, modules="mpmath")  # type: ignore[no-any-return]
 
 
+def _evaluate(form: Callable[..., Any], values: list[float], digits: int) -> Any:
+    with mpmath.workdps(digits):
+        try:
+            return form(*(mpmath.mpf(v) for v in values))
+        except (ValueError, ArithmeticError, TypeError):
+            return None
+
+
 def _exactly(law: Law, statistic: str, found: float) -> float:
-    """``found``, or where double precision overflowed in it (the variance of a uniform over (-1e308, 1e308)), its
-    closed form at 30 digits (mpmath's exponents do not overflow), when that is finite in double precision."""
-    if np.isfinite(found):
-        return found
+    """The statistic from its closed form by mpmath, where it has one, else SciPy's ``found``.
+
+    Double precision loses the variance of a uniform over (-1e308, 1e308) (it overflows though the std is finite)
+    and the last digits of n p (1 - p) for p near 1 in SciPy's form; the closed form at 20 digits more than the
+    parameters' largest decimal exponent (the t entropy's digamma difference at df = 1e300 cancels 300 digits) is
+    right, and it is checked against the same form at 20 digits more again."""
     form = _closed_form(law.family.name, statistic)
     if form is None:
         return found
-    with mpmath.workdps(30):
-        try:
-            value = form(*(mpmath.mpf(law.canonical[c]) for c in law.family.canonical))
-        except (ValueError, ArithmeticError, TypeError):
-            return found
-        return float(value) if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else found
+    values = [law.canonical[c] for c in law.family.canonical]
+    digits = 20 + max((abs(math.log10(abs(v))) for v in values if v != 0), default=0.0)
+    first, second = (_evaluate(form, values, int(digits) + extra) for extra in (0, 20))
+    if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in (first, second)):
+        return found
+    if abs(first - second) > 1e-15 * abs(second):
+        return found
+    return float(second)
 
 
 def entropy(law: Law) -> float:
