@@ -226,5 +226,8 @@ def uniform_log_pdf(x: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
 
 
 def wide_uniform(a: float, b: float) -> object:
-    """SciPy's frozen uniform law on [a, b], for any finite a < b (b - a may exceed the largest double)."""
+    """SciPy's frozen uniform law on [a, b], for any finite a < b: SciPy's own where b - a is a double (its
+    cdf (x - a)/(b - a) is exact at x = a and its quantiles near a keep their digits), by the halves beyond."""
+    if math.isfinite(b - a):
+        return stats.uniform(loc=a, scale=b - a)
     return _SYMMETRIC_UNIFORM(loc=a / 2 + b / 2, scale=b / 2 - a / 2)

@@ -282,14 +282,22 @@ def quantiles(law: Law, q: np.ndarray, limit: int) -> tuple[list[float | None], 
         i = int(bad[0])
         message = f"q[{i}] = {q[i]:g} is not a probability: every q must be in [0, 1]"
         raise located(InvalidInput, message, ("q", i))
+    rv = law.frozen()
     with quiet():
         values = guarded(inverse_cdf, law, q)
     bad = np.flatnonzero(~np.isfinite(values))
     problems = [
-        ValueWarning("quantiles", int(i), f"the {q[i]:g}-quantile is {'-' if values[i] < 0 else '+'}infinity")
+        ValueWarning("quantiles", int(i), _quantile_reason(float(q[i]), float(values[i]), rv.support()))
         for i in bad[:limit]
     ]
     return _listed(values), (problems, bad.size)
+
+
+def _quantile_reason(q: float, value: float, support: tuple[float, float]) -> str:
+    sign = "-" if value < 0 else "+"
+    if support[int(value > 0)] == value:  # the end of an unbounded support: q = 0 or 1
+        return f"the {q:g}-quantile is {sign}infinity"
+    return f"the {q:g}-quantile is beyond the double-precision range ({sign})"
 
 
 def describe(law: Law, x: np.ndarray | None = None, q: np.ndarray | None = None, limit: int = 1000) -> Statistics:
