@@ -165,8 +165,8 @@ class TestErrors:
         [
             ("normal", {"mu": 0, "sigma": 0}, "sigma", "normal needs sigma > 0, got sigma = 0.0"),
             ("bernoulli", {"p": 1.5}, "p", "bernoulli needs 0 <= p <= 1, got p = 1.5"),
-            ("binomial", {"n": 2.5, "p": 0.5}, "n", "binomial needs n a positive integer, got n = 2.5"),
-            ("binomial", {"n": -3, "p": 0.5}, "n", "binomial needs n a positive integer, got n = -3.0"),
+            ("binomial", {"n": 2.5, "p": 0.5}, "n", "binomial needs n a positive integer <= 2^53, got n = 2.5"),
+            ("binomial", {"n": -3, "p": 0.5}, "n", "binomial needs n a positive integer <= 2^53, got n = -3.0"),
             ("poisson", {"lam": -1}, "lam", "poisson needs lam > 0, got lam = -1.0"),
             ("uniform", {"a": 1, "b": 1}, "b", "uniform needs a < b, got a = 1.0, b = 1.0"),
             ("geometric", {"p": 0}, "p", "geometric needs 0 < p <= 1, got p = 0.0"),
@@ -233,6 +233,38 @@ class TestErrors:
             assert_problem(response, 413, "too_large", ["body", "x"], detail)
             response = await client.post("/v1/distributions/normal/fit", json={"data": [0] * 11})
             assert response.status_code == 413
+
+
+class TestExtremeParameters:
+    """The examples that found each class of wrong answers at extreme parameters, over HTTP (the property test over
+    every family's range is tests/compute/test_distributions_extremes.py)."""
+
+    async def test_binomial_log_pmf_and_log_likelihood_at_huge_n_and_tiny_p(self, client: httpx.AsyncClient) -> None:
+        # mpmath at 50 digits: log C(1e15, 1000) + 1000 log(1e-12) + (1e15 - 1000) log1p(-1e-12) = -4.37289950602580
+        body = {"parameters": {"n": 1e15, "p": 1e-12}, "x": [1000], "data": [1000, 1000]}
+        result = (await statistics(client, "binomial", body)).json()
+        assert result["log_pmf"][0] == pytest.approx(-4.372899506025797, rel=1e-13)
+        assert result["likelihood"]["log_likelihood"] == pytest.approx(2 * -4.372899506025797, rel=1e-13)
+
+    async def test_binomial_n_beyond_2_to_the_53_is_a_422(self, client: httpx.AsyncClient) -> None:
+        response = await statistics(client, "binomial", {"parameters": {"n": 1e20, "p": 0.5}})
+        detail = "binomial needs n a positive integer <= 2^53, got n = 1e+20"
+        assert_problem(response, 422, "invalid_input", ["body", "parameters", "n"], detail)
+
+    async def test_geometric_with_p_1(self, client: httpx.AsyncClient) -> None:
+        result = (await statistics(client, "geometric", {"parameters": {"p": 1}, "q": [0.5, 1]})).json()
+        assert (result["median"], result["entropy"], result["quantiles"]) == (1.0, 0.0, [1.0, 1.0])
+
+    async def test_uniform_wider_than_the_largest_double(self, client: httpx.AsyncClient) -> None:
+        body = {"parameters": {"a": -1e308, "b": 1e308}, "x": [0], "q": [0.25, 0.5]}
+        result = (await statistics(client, "uniform", body)).json()
+        assert (result["cdf"], result["quantiles"], result["mean"], result["median"]) == ([0.5], [-5e307, 0.0], 0, 0)
+        assert result["std"] == pytest.approx(1e308 / 3**0.5, rel=1e-15)  # (b - a)/sqrt(12), b - a = 2e308
+
+    async def test_student_t_fit_of_identical_values_has_no_maximum(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/distributions/student_t/fit", json={"data": [1, 1, 1]})
+        detail = "the likelihood of student_t is largest at df = inf, outside df > 0: every observation is 1"
+        assert_problem(response, 422, "invalid_input", ["body", "data"], detail)
 
 
 class TestDocumentation:

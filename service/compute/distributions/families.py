@@ -36,6 +36,7 @@ from service.compute.distributions.record import (
     Family,
     FitRule,
     Frozen,
+    Limit,
     Mode,
     Noise,
     Numbers,
@@ -44,6 +45,16 @@ from service.compute.distributions.record import (
     Start,
 )
 from service.compute.distributions.special import INFINITE, UNDEFINED, Rule, Verdict, at_most, two_modes
+from service.compute.distributions.stable import (
+    beta_log_pdf,
+    binomial_log_pmf,
+    chi2_log_pdf,
+    f_log_pdf,
+    gamma_log_pdf,
+    geometric_entropy,
+    uniform_log_pdf,
+    wide_uniform,
+)
 
 __all__ = ["FAMILIES", "Family", "Frozen", "Parameter"]
 
@@ -192,6 +203,8 @@ _SHAPE = ("skewness", "excess_kurtosis")
 _SPREAD = ("variance", "std")
 _CONSTANT = "X is constant when p is 0 or 1: with variance 0 it has no {stat}"
 _POINT_MASS = Rule(_SHAPE, lambda p: p["p"] in (0.0, 1.0), UNDEFINED, _CONSTANT)
+_CERTAIN = Rule(_SHAPE, lambda p: p["p"] == 1.0, UNDEFINED, "X is 1 when p is 1: with variance 0 it has no {stat}")
+_MAX_TRIALS = 2.0**53  # every integer up to here is a double; SciPy's binomial cdf and quantiles hold to 1e16
 
 
 def _df(bound: float) -> Callable[[Mapping[str, float]], bool]:
@@ -372,8 +385,8 @@ _FAMILIES = (
     Family(
         "binomial", "Binomial", True,
         (
-            Parameter("n", "n a positive integer", "Number of independent trials.", integer=True, low=1.0,
-                      closed_low=True),
+            Parameter("n", "n a positive integer <= 2^53", "Number of independent trials.", integer=True, low=1.0,
+                      high=_MAX_TRIALS, closed_low=True, closed_high=True),
             _probability("p", "Probability of a success in each trial."),
         ),
         ("n", "p"), "{0, 1, ..., n}", "The number of successes in n trials.",
@@ -384,6 +397,7 @@ _FAMILIES = (
         mode=_mode_binomial, fit=_exact(lambda x, f: {"n": f["n"], "p": float(x.mean() / f["n"])}),
         sympy_stats=lambda x, p: sympy_stats.Binomial(x, p["n"], p["p"]),
         rules=(_POINT_MASS,), entropy=_binomial_entropy, beyond_support=_beyond_n, support_sign="nonnegative",
+        log_mass=binomial_log_pmf,
         observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
@@ -402,7 +416,7 @@ _FAMILIES = (
         (Parameter("a", "a real, a < b", "Lower end."), Parameter("b", "b real, b > a", "Upper end.")),
         ("a", "b"), "[a, b]", "Continuous on [a, b], a < b.",
         _log_uniform, lambda rng, p, n: rng.uniform(p["a"], p["b"], n),
-        lambda p: stats.uniform(loc=p["a"], scale=p["b"] - p["a"]),
+        lambda p: wide_uniform(p["a"], p["b"]),
         closed_forms={
             **_moments(*_plain((a + b) / 2, (b - a) ** 2 / 12, sp.S.Zero, sp.Rational(-6, 5))),
             "entropy": (sp.log(b - a), None),
@@ -414,6 +428,7 @@ _FAMILIES = (
         relations=(Relation(("a", "b"), "a < b", lambda a, b: np.asarray(a) < np.asarray(b)),),
         irregular="the support [a, b] moves with a and b, so the likelihood is not differentiable at its maximum",
         support_parameters=("a", "b"), beyond_support=_beyond_ab, reparameterisation=_UNIFORM_NOISE,
+        log_mass=uniform_log_pdf,
     ),
     Family(
         "geometric", "Geometric", True,
@@ -428,6 +443,7 @@ _FAMILIES = (
         },
         mode=lambda p: 1.0, fit=_exact(lambda x, f: {"p": float(1 / x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Geometric(x, p["p"]), support_sign="positive",
+        rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]),
         observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(
@@ -445,6 +461,7 @@ _FAMILIES = (
         },
         mode=lambda p: 0.0, fit=_scipy_fit(stats.t, ("df",), floc=0, fscale=1),
         sympy_stats=lambda x, p: sympy_stats.StudentT(x, p["df"]), rules=_T_RULES,
+        limit=Limit("df", math.inf, lambda p: stats.norm(), "the standard normal (the limit as df -> inf)"),
     ),
     Family(
         "chi2", "Chi-squared", False,
@@ -458,6 +475,7 @@ _FAMILIES = (
         },
         mode=lambda p: max(p["df"] - 2, 0.0), fit=_newton(lambda x, f: {"df": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.ChiSquared(x, p["df"]), support_sign="positive",
+        log_mass=chi2_log_pdf,
         observation=_POSITIVE,
     ),
     Family(
@@ -495,6 +513,7 @@ _FAMILIES = (
         },
         mode=_mode_f, fit=_scipy_fit(stats.f, ("dfn", "dfd"), floc=0, fscale=1),
         sympy_stats=lambda x, p: sympy_stats.FDistribution(x, p["dfn"], p["dfd"]), rules=_F_RULES,
+        log_mass=f_log_pdf,
         support_sign="positive",
         observation=_POSITIVE,
     ),
@@ -512,6 +531,7 @@ _FAMILIES = (
         },
         mode=_mode_gamma, fit=_scipy_fit(stats.gamma, ("shape", "loc", "scale"), floc=0),
         sympy_stats=lambda x, p: sympy_stats.Gamma(x, p["shape"], p["scale"]),
+        log_mass=gamma_log_pdf,
         reparameterisation=_GAMMA_NOISE, support_sign="positive",
         alternatives=(Alternative("rate", "scale", _reciprocal),),
         observation=_POSITIVE,
@@ -531,6 +551,7 @@ _FAMILIES = (
         },
         mode=_mode_beta, fit=_scipy_fit(stats.beta, ("alpha", "beta"), floc=0, fscale=1),
         sympy_stats=lambda x, p: sympy_stats.Beta(x, p["alpha"], p["beta"]), support_sign="positive",
+        log_mass=beta_log_pdf,
         observation=Parameter("x", "0 < x < 1", "One observation.", low=0.0, high=1.0),
     ),
 )  # fmt: skip

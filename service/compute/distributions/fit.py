@@ -170,6 +170,9 @@ def _newton(objective: _Objective, theta: np.ndarray, free: list[int]) -> tuple[
 
 
 def _no_maximum(objective: _Objective, theta: np.ndarray) -> InvalidInput:
+    family, values, limit = objective.family, objective.at(theta), objective.family.limit
+    if limit is not None and abs(values.get(limit.parameter, 0.0)) > _HUGE:
+        return _beyond_limit(family, values, objective.data)
     where = ", ".join(f"{n} = {v:g}" for n, v in objective.at(theta).items())
     message = (
         f"the likelihood of {objective.family.name} has no maximum inside the parameter space for these data "
@@ -216,6 +219,7 @@ def fit(
         values, method = objective.at(theta), "newton"
     if not family.valid(values):
         raise _outside(family, values, "these data cannot be fitted by this family")
+    _check_limit(family, values, data)
     return _summarise(family, data, values, estimated, method, iterations, level)
 
 
@@ -233,6 +237,28 @@ def _check_support(family: Family, values: Mapping[str, float], data: np.ndarray
         raise located(InvalidInput, message, loc)
     if not family.valid(values):
         raise _outside(family, values, _data_note(family, data))
+
+
+def _check_limit(family: Family, values: Mapping[str, float], data: np.ndarray) -> None:
+    """Refuse an estimate that its family's limit law fits at least as well: the likelihood then climbs towards
+    the open end of the range (a Student t of identical values 1 passes df = 3e14 and tends to the normal)."""
+    limit = family.limit
+    if limit is None or limit.parameter not in values:
+        return
+    with quiet():
+        reached = log_likelihood(_law(family, values), data)
+        beyond = float(np.sum(limit.law(values).logpdf(data)))
+    if beyond >= reached - 1e-12 * abs(reached):
+        raise _beyond_limit(family, values, data)
+
+
+def _beyond_limit(family: Family, values: Mapping[str, float], data: np.ndarray) -> InvalidInput:
+    limit = family.limit
+    assert limit is not None
+    note = _data_note(family, data)
+    if not np.all(data == data[0]):
+        note = f"{limit.name} fits these data at least as well as every finite {limit.parameter}"
+    return _outside(family, {**values, limit.parameter: limit.value}, note)
 
 
 def _data_note(family: Family, data: np.ndarray) -> str:

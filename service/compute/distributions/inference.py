@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 
 from service.compute.distributions.families import Family
-from service.compute.distributions.statistics import Law, quiet
+from service.compute.distributions.statistics import Law, log_mass, quiet
 from service.compute.errors import InvalidInput, located
 
 Matrix = list[list[float | None]]
@@ -104,9 +104,8 @@ def _matrix(entries: np.ndarray) -> Matrix:
 
 
 def log_likelihood(law: Law, data: np.ndarray) -> float:
-    rv = law.frozen()
     with quiet():
-        return float(np.sum(rv.logpmf(data) if law.family.discrete else rv.logpdf(data)))
+        return float(np.sum(log_mass(law, data)))
 
 
 def hessian_sum(derived: Derived, data: np.ndarray, values: Sequence[float]) -> np.ndarray:

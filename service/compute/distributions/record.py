@@ -8,7 +8,9 @@ table keyed by family name, so a new family is one record there and nothing else
 - the law: ``log_density`` (SymPy), ``sample`` (NumPy), ``frozen`` (SciPy) and ``sympy_stats`` (``sympy.stats``);
 - its statistics: ``closed_forms`` (SymPy, in the canonical parameters), ``rules`` (where a statistic is undefined or
   infinite), ``mode``, and ``entropy`` where SciPy's is too slow or too inexact;
-- its likelihood: ``fit`` (the starting point, exact or refined by Newton), ``beyond_support`` (data that the
+- its likelihood: ``fit`` (the starting point, exact or refined by Newton), ``limit`` (the law at an open end of
+  the parameter space, where a likelihood may climb without a maximum), ``log_mass`` (where SciPy's is inexact),
+  ``beyond_support`` (data that the
   parameters exclude), ``irregular`` and ``support_parameters`` (the support moves with them);
 - the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform) and ``support_sign``
   (the sign ``sympy.stats`` may assume of a draw).
@@ -41,6 +43,8 @@ Mode = float | Verdict
 Start = Callable[[np.ndarray, Mapping[str, float]], dict[str, float]]
 """Data and the fixed parameters (canonical names) -> an estimate of every canonical parameter."""
 Entropy = Callable[[Mapping[str, float], Frozen], float]
+LogMass = Callable[[np.ndarray, Mapping[str, float]], np.ndarray]
+"""Points and the canonical parameters -> the log pmf (or pdf) there, -inf off the support."""
 Outside = Callable[[np.ndarray, Mapping[str, float]], tuple[tuple[str | int, ...], str] | None]
 """Data and the parameters (client's names) -> where the data leave the support, and why, or None."""
 RandomVariable = Callable[[str, Mapping[str, Expr]], Any]
@@ -54,6 +58,17 @@ class FitRule:
 
     start: Start
     exact: bool
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The law a family tends to as ``parameter`` tends to ``value`` (an open end of its range)."""
+
+    parameter: str
+    value: float
+    law: Callable[[Mapping[str, float]], Frozen]
+    name: str
+    """The limit law in words, for messages: "the standard normal (the limit as df -> inf)"."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,11 @@ class Family:
     """Where a statistic is undefined or infinite (the first rule that applies wins); SciPy's number otherwise."""
     entropy: Entropy | None = field(default=None, repr=False)
     """The entropy at (canonical parameters, SciPy's frozen law), where SciPy's own is too slow or inexact."""
+    log_mass: LogMass | None = field(default=None, repr=False)
+    """The log pmf (or pdf) where SciPy's is inexact (the binomial for huge n), or None: SciPy's."""
+    limit: Limit | None = field(default=None, repr=False)
+    """The law the family tends to at an open end of a parameter's range (Student t as df -> inf: the standard
+    normal), where a likelihood may be largest without a maximum inside; None when there is none to check."""
     beyond_support: Outside | None = field(default=None, repr=False)
     """Where fit data leave a support that depends on the parameters (binomial x <= n), beyond ``observation``."""
     reparameterisation: Noise | None = field(default=None, repr=False)

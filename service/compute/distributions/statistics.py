@@ -7,13 +7,17 @@ client's family name and parameters to a checked, canonical ``Law``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import mpmath
 import numpy as np
+import sympy as sp
 
 from service.compute.distributions.families import FAMILIES, Family, Frozen
 from service.compute.distributions.special import INFINITE, Verdict, verdict
@@ -123,8 +127,71 @@ def _scipy_summary(law: Law) -> dict[str, float]:
         "skewness": float(skewness),
         "excess_kurtosis": float(kurtosis),
         "entropy": float(guarded(entropy, law)),
-        "median": float(guarded(rv.median)),
+        "median": float(guarded(inverse_cdf, law, np.array([0.5]))[0]),
     }
+
+
+def log_mass(law: Law, x: np.ndarray) -> np.ndarray:
+    """The log pmf (discrete) or log pdf at every ``x``: the family's own where SciPy's is inexact."""
+    if law.family.log_mass is not None:
+        return law.family.log_mass(x, law.canonical)
+    rv = law.frozen()
+    return np.asarray(rv.logpmf(x) if law.family.discrete else rv.logpdf(x), dtype=float)
+
+
+def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
+    """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2 and
+    +inf for q = 1)."""
+    rv = law.frozen()
+    low, high = rv.support()
+    at_low = (q == 0) | (rv.cdf(low) >= q)  # the definition at the lower end (a point mass: geometric p = 1)
+    return np.asarray(np.clip(np.where(at_low, low, rv.ppf(q)), low, high), dtype=float)
+
+
+_FROM_CLOSED_FORMS = ("mean", "variance", "std", "skewness", "excess_kurtosis", "entropy")
+
+
+@cache
+def _closed_form(family: str, statistic: str) -> Callable[..., Any] | None:
+    """The closed form of ``statistic``, compiled for mpmath, or None (its condition is the rules' business)."""
+    chosen = FAMILIES[family]
+    forms = {**chosen.closed_forms}
+    if "variance" in forms:
+        forms["std"] = (sp.sqrt(forms["variance"][0]), forms["variance"][1])
+    if statistic not in forms or statistic not in _FROM_CLOSED_FORMS:
+        return None
+    expr = forms[statistic][0]
+    by_name = {s.name: s for s in expr.free_symbols}
+    arguments = [by_name.get(c, sp.Symbol(f"_{c}")) for c in chosen.canonical]
+    return sp.lambdify(arguments, expr, modules="mpmath")  # type: ignore[no-any-return]
+
+
+def _evaluate(form: Callable[..., Any], values: list[float], digits: int) -> Any:
+    with mpmath.workdps(digits):
+        try:
+            return form(*(mpmath.mpf(v) for v in values))
+        except (ValueError, ArithmeticError, TypeError):
+            return None
+
+
+def _exactly(law: Law, statistic: str, found: float) -> float:
+    """The statistic from its closed form by mpmath, where it has one, else SciPy's ``found``.
+
+    Double precision loses the variance of a uniform over (-1e308, 1e308) (it overflows though the std is finite)
+    and the last digits of n p (1 - p) for p near 1 in SciPy's form; the closed form at 20 digits more than the
+    parameters' largest decimal exponent (the t entropy's digamma difference at df = 1e300 cancels 300 digits) is
+    right, and it is checked against the same form at 20 digits more again."""
+    form = _closed_form(law.family.name, statistic)
+    if form is None:
+        return found
+    values = [law.canonical[c] for c in law.family.canonical]
+    digits = 20 + max((abs(math.log10(abs(v))) for v in values if v != 0), default=0.0)
+    first, second = (_evaluate(form, values, int(digits) + extra) for extra in (0, 20))
+    if not all(isinstance(v, mpmath.mpf) and mpmath.isfinite(v) for v in (first, second)):
+        return found
+    if abs(first - second) > 1e-15 * abs(second):
+        return found
+    return float(second)
 
 
 def entropy(law: Law) -> float:
@@ -156,7 +223,7 @@ def summarise(law: Law) -> tuple[dict[str, float | None], dict[str, str], list[s
             values[name], undefined[name] = None, found.reason
             infinite += [name] if found.kind == INFINITE else []
         else:
-            values[name] = _finite(found)
+            values[name] = _finite(_exactly(law, name, float(found)))
             if values[name] is None:
                 undefined[name] = _overflow(name, float(found))
     return values, undefined, infinite
@@ -178,7 +245,7 @@ def at_points(law: Law, x: np.ndarray, limit: int) -> tuple[dict[str, list[float
     with quiet():
         columns = {
             density: guarded(rv.pmf if law.family.discrete else rv.pdf, x),
-            log_density: guarded(rv.logpmf if law.family.discrete else rv.logpdf, x),
+            log_density: guarded(log_mass, law, x),
             "cdf": guarded(rv.cdf, x),
             "sf": guarded(rv.sf, x),
         }
@@ -217,13 +284,20 @@ def quantiles(law: Law, q: np.ndarray, limit: int) -> tuple[list[float | None], 
         raise located(InvalidInput, message, ("q", i))
     rv = law.frozen()
     with quiet():
-        values = np.where(q == 0, rv.support()[0], guarded(rv.ppf, q))
+        values = guarded(inverse_cdf, law, q)
     bad = np.flatnonzero(~np.isfinite(values))
     problems = [
-        ValueWarning("quantiles", int(i), f"the {q[i]:g}-quantile is {'-' if values[i] < 0 else '+'}infinity")
+        ValueWarning("quantiles", int(i), _quantile_reason(float(q[i]), float(values[i]), rv.support()))
         for i in bad[:limit]
     ]
     return _listed(values), (problems, bad.size)
+
+
+def _quantile_reason(q: float, value: float, support: tuple[float, float]) -> str:
+    sign = "-" if value < 0 else "+"
+    if support[int(value > 0)] == value:  # the end of an unbounded support: q = 0 or 1
+        return f"the {q:g}-quantile is {sign}infinity"
+    return f"the {q:g}-quantile is beyond the double-precision range ({sign})"
 
 
 def describe(law: Law, x: np.ndarray | None = None, q: np.ndarray | None = None, limit: int = 1000) -> Statistics:
