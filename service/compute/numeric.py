@@ -8,7 +8,8 @@ takes the other one-sided limit of every step: where the two sides differ, the d
 Statuses, worst first: ``domain_error`` (a function is undefined or not real at the point, so no derivative there is
 an answer), ``non_finite`` (a function value is infinite or beyond float64), ``non_differentiable`` (a derivative
 is infinite, undefined, or differs from the two sides: a kink, cusp, jump or branch point). Entries that are not
-``ok`` are NaN here and ``null`` in JSON.
+``ok`` are NaN here and ``null`` in JSON. Kernels compute the stable forms of ``compute.stable`` (sigmoid and
+softplus far in their tails are 1 or 0, not an overflow).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sympy as sp
 
 from service.compute.engine import EngineExpr, is_symengine, node_count, to_sympy
 from service.compute.errors import TooComplex, located
+from service.compute.stable import stable
 from service.compute.status import STATUS_DETAIL, Status
 
 Kernel = Callable[[np.ndarray], np.ndarray]
@@ -112,7 +114,7 @@ class _SymEngineKernel:
         renaming = dict(zip((se.Symbol(n) for n in inputs), internal, strict=True))
         # SymEngine cannot compile a function of no arguments: constants get one unused input.
         self.padded = not inputs
-        self.args = (internal or [se.Symbol("_nabla_unused")], [e.xreplace(renaming) for e in outputs])
+        self.args = (internal or [se.Symbol("_nabla_unused")], [stable(e).xreplace(renaming) for e in outputs])
         self.width = len(outputs)
         self.small = se.Lambdify(*self.args, real=True, cse=True, backend="lambda")
         self.large: Any = None
@@ -148,7 +150,7 @@ def _symengine_kernel(inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> K
 
 def _sympy_kernel(inputs: Sequence[str], outputs: Sequence[sp.Expr], side: bool | None) -> Kernel:
     symbols = [sp.Symbol(n, real=True) for n in inputs]
-    renamed = [_renamed(e) for e in outputs]
+    renamed = [_renamed(stable(e)) for e in outputs]
     compiled = sp.lambdify(symbols, renamed, modules=_modules(side), cse=True, dummify=True)
 
     def kernel(points: np.ndarray) -> np.ndarray:

@@ -324,3 +324,15 @@ class TestFoundByFuzzingAndReview:
         assert result["value"] == 0.0  # the course slide says 4
         assert result["steepest_ascent"] == {"direction": [None, None], "rate": 0.0}
         assert result["warnings"][0]["detail"].startswith("a critical point")
+
+
+class TestTails:
+    """sigmoid and softplus far in their tails: finite, on both sides, also at an exact point (issue 12)."""
+
+    @pytest.mark.anyio
+    async def test_sigmoid_and_softplus_derivatives_far_out(self, client: httpx.AsyncClient) -> None:
+        for function, x, value in [("softplus(x)", 800, 1.0), ("softplus(x)", -800, 0.0), ("sigmoid(x)", "-800", 0.0)]:
+            response = await client.post("/v1/derivative", json={"function": function, "at": {"x": x}})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert (body["value"], body["status"], body["warnings"]) == (value, "ok", [])
