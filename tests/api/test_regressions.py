@@ -336,3 +336,16 @@ class TestTails:
             assert response.status_code == 200, response.text
             body = response.json()
             assert (body["value"], body["status"], body["warnings"]) == (value, "ok", [])
+
+
+class TestNames:
+    @pytest.mark.anyio
+    async def test_xy_beside_x_and_y_is_warned_about(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "xy + x*y", "variable": "x", "at": {"x": 1, "y": 2, "xy": 3}}
+        response = await client.post("/v1/derivative", json=body)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["value"] == 2.0
+        assert [(w["code"], w["detail"]) for w in answer["warnings"]] == [
+            ("ambiguous_name", "xy is one variable named xy; did you mean x*y?")
+        ]
