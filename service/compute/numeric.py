@@ -179,6 +179,7 @@ class Evaluator:
     kernel: Kernel
     sides: tuple[Kernel, Kernel] | None = field(default=None)
     exprs: tuple[se.Basic, ...] | None = field(default=None)  # the SymEngine outputs, for refine()
+    cuts: Kernel | None = field(default=None)  # (y, x) of every atan2(y, x) of the functions, side by side
 
     def evaluate(self, points: np.ndarray) -> Evaluation:
         """Functions and derivatives at each row of ``points`` (shape N x len(inputs))."""
@@ -190,7 +191,8 @@ class Evaluator:
             else:
                 values = raw[:, self.functions :][:, self.index]
             status = np.zeros(len(points), dtype=np.int8)
-            if self.sides is None and np.isfinite(raw).all():
+            on_cut = self.on_cut(points)
+            if self.sides is None and on_cut is None and np.isfinite(raw).all():
                 return Evaluation(_no_negative_zero(values), functions, status)
             values = np.array(values)
             broken = ~np.isfinite(values)
@@ -198,12 +200,22 @@ class Evaluator:
                 left, right = (side(points)[:, self.functions :][:, self.index] for side in self.sides)
                 broken |= ~np.isclose(left, right, rtol=1e-13, atol=0.0, equal_nan=True) | ~np.isfinite(left)
                 values = left
+            if on_cut is not None:
+                broken[on_cut] = True  # the function jumps there: no derivative is an answer
             status[broken.any(axis=1)] = Status.NON_DIFFERENTIABLE
             status[np.isinf(functions).any(axis=1)] = Status.NON_FINITE
             status[np.isnan(functions).any(axis=1)] = Status.DOMAIN_ERROR
             values[broken] = np.nan
             values[(status == Status.DOMAIN_ERROR) | (status == Status.NON_FINITE)] = np.nan
         return Evaluation(_no_negative_zero(values), functions, status)
+
+    def on_cut(self, points: np.ndarray) -> np.ndarray | None:
+        """Points on the branch cut of an atan2 (y = 0, x < 0), where it jumps by 2*pi; None when there are none."""
+        if self.cuts is None:
+            return None
+        args = self.cuts(points)
+        on: np.ndarray = ((args[:, 0::2] == 0) & (args[:, 1::2] < 0)).any(axis=1)
+        return on if on.any() else None
 
     @cached_property
     def identity(self) -> bool:
@@ -267,13 +279,29 @@ def compile_evaluator(
     index = np.array([distinct.setdefault(d, len(distinct)) for d in derivatives], dtype=np.intp)
     outputs = [*functions, *distinct]
     kernel = compile_kernel(inputs, outputs)
+    cuts = _cut_kernel(inputs, functions)
     if all(is_symengine(e) for e in outputs):
-        return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs))
+        return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs), cuts=cuts)
     as_sympy = [to_sympy(e) for e in outputs]
     if not _has_kinks(as_sympy):
-        return Evaluator(tuple(inputs), len(functions), index, kernel)
+        return Evaluator(tuple(inputs), len(functions), index, kernel, cuts=cuts)
     sides = (_sympy_kernel(inputs, as_sympy, True), _sympy_kernel(inputs, as_sympy, False))
-    return Evaluator(tuple(inputs), len(functions), index, kernel, sides)
+    return Evaluator(tuple(inputs), len(functions), index, kernel, sides, cuts=cuts)
+
+
+def _cut_kernel(inputs: Sequence[str], functions: Sequence[EngineExpr]) -> Kernel | None:
+    """A kernel of the arguments (y, x) of every atan2(y, x) in ``functions`` whose y depends on the inputs, or
+    None when there is none. The derivatives of atan2 are continuous across its cut; the function is not."""
+    names = {*inputs}
+    found: dict[EngineExpr, None] = {}
+    for function in functions:
+        cls = sp.atan2 if isinstance(function, sp.Basic) else se.atan2
+        for node in function.atoms(cls):
+            if {str(s) for s in node.args[0].free_symbols} & names:
+                found[node] = None
+    if not found:
+        return None
+    return compile_kernel(inputs, [a for node in found for a in node.args])
 
 
 def _overflows(expr: se.Basic, mapping: dict[se.Basic, se.Basic]) -> bool:
@@ -293,7 +321,10 @@ def refine(evaluator: Evaluator, points: np.ndarray, evaluation: Evaluation, lim
         return evaluation
     status = evaluation.status.copy()
     m = evaluator.functions
+    on_cut = evaluator.on_cut(points)
     for row in np.flatnonzero(status)[:limit]:
+        if on_cut is not None and on_cut[row]:
+            continue  # a jump, not an overflow
         coordinates = zip(evaluator.inputs, points[row], strict=True)
         mapping = {se.Symbol(n): se.RealMPFR(repr(float(v)), 64) for n, v in coordinates}
         if status[row] == Status.DOMAIN_ERROR:

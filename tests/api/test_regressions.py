@@ -349,3 +349,20 @@ class TestNames:
         assert [(w["code"], w["detail"]) for w in answer["warnings"]] == [
             ("ambiguous_name", "xy is one variable named xy; did you mean x*y?")
         ]
+
+
+class TestBranchCut:
+    @pytest.mark.anyio
+    async def test_atan2_on_its_cut_is_non_differentiable(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json={"function": "atan2(y, x)", "at": {"x": -1, "y": 0}})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert (answer["value"], answer["status"], answer["function_value"]) == (
+            [None, None],
+            "non_differentiable",
+            math.pi,
+        )
+        assert [w["code"] for w in answer["warnings"]] == ["non_differentiable"]
+        assert answer["warnings"][0]["detail"] == (
+            "a derivative does not exist here (a kink, cusp, jump or branch point) or is infinite"
+        )
