@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from service.compute.calculus import CalculusTask, run
 from service.compute.numeric import Evaluation, compile_evaluator, refine
 
-
 _COORDINATE = st.floats(-1e3, 1e3).filter(lambda v: v == 0 or abs(v) > 1e-100)  # x^2 + y^2 without underflow
 
 
