@@ -350,6 +350,12 @@ class TestNames:
             ("ambiguous_name", "xy is one variable named xy; did you mean x*y?")
         ]
 
+    @pytest.mark.anyio
+    async def test_a_symbolic_answer_carries_the_warning_too(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json={"function": "xy + x*y"})
+        assert response.status_code == 200, response.text
+        assert response.json()["warnings"][0]["detail"] == "xy is one variable named xy; did you mean x*y?"
+
 
 class TestBranchCut:
     @pytest.mark.anyio
