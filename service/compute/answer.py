@@ -88,6 +88,29 @@ def _status_notes(evaluation: Evaluation, limit: int) -> tuple[Notes, dict[str, 
     return Notes(tuple(notes), bad - len(notes)), counts
 
 
+def _split(name: str, others: frozenset[str]) -> list[str] | None:
+    """``name`` as two or more of ``others`` side by side (``xy`` beside ``x`` and ``y``), or None."""
+    for other in sorted(others, key=len, reverse=True):
+        rest = name[len(other) :]
+        if name.startswith(other) and rest:
+            tail = [rest] if rest in others else _split(rest, others)
+            if tail is not None:
+                return [other, *tail]
+    return None
+
+
+def name_notes(result: CalculusResult) -> Notes:
+    """A warning for each name that reads as a product of other names: it is one variable, not their product."""
+    names = frozenset((*result.variables, *result.parameters))
+    notes = []
+    for name in sorted(names):
+        parts = _split(name, names - {name})
+        if parts is not None:
+            detail = f"{name} is one variable named {name}; did you mean {'*'.join(parts)}?"
+            notes.append(Note("ambiguous_name", detail))
+    return Notes(tuple(notes))
+
+
 def answer(
     query: CalculusQuery,
     result: CalculusResult,
@@ -103,7 +126,7 @@ def answer(
     says that exact values were asked for but ran out of that many seconds; ``gradients`` at ``points`` (a Hessian
     at a point) say whether the point is critical."""
     if evaluation is None:
-        return CalculusAnswer(query, result)
+        return CalculusAnswer(query, result, notes=name_notes(result))
     if exact is not None:
         evaluation = merge_exact(evaluation, exact)
     values = evaluation.values.reshape(len(evaluation.values), *result.shape)
@@ -141,7 +164,7 @@ def answer(
         directional=part if isinstance(part, Directional) else None,
         definiteness=part if isinstance(part, Definiteness) else None,
         exact=None if exact is None else _visible(exact, evaluation),
-        notes=notes + Notes(tuple(extra)),
+        notes=name_notes(result) + notes + Notes(tuple(extra)),
         functions=functions,
         critical_point=test,
     )

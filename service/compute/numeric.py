@@ -8,7 +8,8 @@ takes the other one-sided limit of every step: where the two sides differ, the d
 Statuses, worst first: ``domain_error`` (a function is undefined or not real at the point, so no derivative there is
 an answer), ``non_finite`` (a function value is infinite or beyond float64), ``non_differentiable`` (a derivative
 is infinite, undefined, or differs from the two sides: a kink, cusp, jump or branch point). Entries that are not
-``ok`` are NaN here and ``null`` in JSON.
+``ok`` are NaN here and ``null`` in JSON. Kernels compute the stable forms of ``compute.stable`` (sigmoid and
+softplus far in their tails are 1 or 0, not an overflow).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sympy as sp
 
 from service.compute.engine import EngineExpr, is_symengine, node_count, to_sympy
 from service.compute.errors import TooComplex, located
+from service.compute.stable import stable
 from service.compute.status import STATUS_DETAIL, Status
 
 Kernel = Callable[[np.ndarray], np.ndarray]
@@ -112,7 +114,7 @@ class _SymEngineKernel:
         renaming = dict(zip((se.Symbol(n) for n in inputs), internal, strict=True))
         # SymEngine cannot compile a function of no arguments: constants get one unused input.
         self.padded = not inputs
-        self.args = (internal or [se.Symbol("_nabla_unused")], [e.xreplace(renaming) for e in outputs])
+        self.args = (internal or [se.Symbol("_nabla_unused")], [stable(e).xreplace(renaming) for e in outputs])
         self.width = len(outputs)
         self.small = se.Lambdify(*self.args, real=True, cse=True, backend="lambda")
         self.large: Any = None
@@ -148,7 +150,7 @@ def _symengine_kernel(inputs: Sequence[str], outputs: Sequence[EngineExpr]) -> K
 
 def _sympy_kernel(inputs: Sequence[str], outputs: Sequence[sp.Expr], side: bool | None) -> Kernel:
     symbols = [sp.Symbol(n, real=True) for n in inputs]
-    renamed = [_renamed(e) for e in outputs]
+    renamed = [_renamed(stable(e)) for e in outputs]
     compiled = sp.lambdify(symbols, renamed, modules=_modules(side), cse=True, dummify=True)
 
     def kernel(points: np.ndarray) -> np.ndarray:
@@ -177,6 +179,7 @@ class Evaluator:
     kernel: Kernel
     sides: tuple[Kernel, Kernel] | None = field(default=None)
     exprs: tuple[se.Basic, ...] | None = field(default=None)  # the SymEngine outputs, for refine()
+    cuts: Kernel | None = field(default=None)  # (y, x) of every atan2(y, x) of the functions, side by side
 
     def evaluate(self, points: np.ndarray) -> Evaluation:
         """Functions and derivatives at each row of ``points`` (shape N x len(inputs))."""
@@ -188,7 +191,8 @@ class Evaluator:
             else:
                 values = raw[:, self.functions :][:, self.index]
             status = np.zeros(len(points), dtype=np.int8)
-            if self.sides is None and np.isfinite(raw).all():
+            on_cut = self.on_cut(points)
+            if self.sides is None and on_cut is None and np.isfinite(raw).all():
                 return Evaluation(_no_negative_zero(values), functions, status)
             values = np.array(values)
             broken = ~np.isfinite(values)
@@ -196,12 +200,22 @@ class Evaluator:
                 left, right = (side(points)[:, self.functions :][:, self.index] for side in self.sides)
                 broken |= ~np.isclose(left, right, rtol=1e-13, atol=0.0, equal_nan=True) | ~np.isfinite(left)
                 values = left
+            if on_cut is not None:
+                broken[on_cut] = True  # the function jumps there: no derivative is an answer
             status[broken.any(axis=1)] = Status.NON_DIFFERENTIABLE
             status[np.isinf(functions).any(axis=1)] = Status.NON_FINITE
             status[np.isnan(functions).any(axis=1)] = Status.DOMAIN_ERROR
             values[broken] = np.nan
             values[(status == Status.DOMAIN_ERROR) | (status == Status.NON_FINITE)] = np.nan
         return Evaluation(_no_negative_zero(values), functions, status)
+
+    def on_cut(self, points: np.ndarray) -> np.ndarray | None:
+        """Points on the branch cut of an atan2 (y = 0, x < 0), where it jumps by 2*pi; None when there are none."""
+        if self.cuts is None:
+            return None
+        args = self.cuts(points)
+        on: np.ndarray = ((args[:, 0::2] == 0) & (args[:, 1::2] < 0)).any(axis=1)
+        return on if on.any() else None
 
     @cached_property
     def identity(self) -> bool:
@@ -265,13 +279,29 @@ def compile_evaluator(
     index = np.array([distinct.setdefault(d, len(distinct)) for d in derivatives], dtype=np.intp)
     outputs = [*functions, *distinct]
     kernel = compile_kernel(inputs, outputs)
+    cuts = _cut_kernel(inputs, functions)
     if all(is_symengine(e) for e in outputs):
-        return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs))
+        return Evaluator(tuple(inputs), len(functions), index, kernel, exprs=tuple(outputs), cuts=cuts)
     as_sympy = [to_sympy(e) for e in outputs]
     if not _has_kinks(as_sympy):
-        return Evaluator(tuple(inputs), len(functions), index, kernel)
+        return Evaluator(tuple(inputs), len(functions), index, kernel, cuts=cuts)
     sides = (_sympy_kernel(inputs, as_sympy, True), _sympy_kernel(inputs, as_sympy, False))
-    return Evaluator(tuple(inputs), len(functions), index, kernel, sides)
+    return Evaluator(tuple(inputs), len(functions), index, kernel, sides, cuts=cuts)
+
+
+def _cut_kernel(inputs: Sequence[str], functions: Sequence[EngineExpr]) -> Kernel | None:
+    """A kernel of the arguments (y, x) of every atan2(y, x) in ``functions`` whose y depends on the inputs, or
+    None when there is none. The derivatives of atan2 are continuous across its cut; the function is not."""
+    names = {*inputs}
+    found: dict[EngineExpr, None] = {}
+    for function in functions:
+        cls = sp.atan2 if isinstance(function, sp.Basic) else se.atan2
+        for node in function.atoms(cls):
+            if {str(s) for s in node.args[0].free_symbols} & names:
+                found[node] = None
+    if not found:
+        return None
+    return compile_kernel(inputs, [a for node in found for a in node.args])
 
 
 def _overflows(expr: se.Basic, mapping: dict[se.Basic, se.Basic]) -> bool:
@@ -291,7 +321,10 @@ def refine(evaluator: Evaluator, points: np.ndarray, evaluation: Evaluation, lim
         return evaluation
     status = evaluation.status.copy()
     m = evaluator.functions
+    on_cut = evaluator.on_cut(points)
     for row in np.flatnonzero(status)[:limit]:
+        if on_cut is not None and on_cut[row]:
+            continue  # a jump, not an overflow
         coordinates = zip(evaluator.inputs, points[row], strict=True)
         mapping = {se.Symbol(n): se.RealMPFR(repr(float(v)), 64) for n, v in coordinates}
         if status[row] == Status.DOMAIN_ERROR:

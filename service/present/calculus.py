@@ -103,6 +103,8 @@ def body(answer: CalculusAnswer) -> Body:
     out |= symbolic(answer.query.operation, result)
     if answer.values is not None:
         out |= numeric(answer)
+    elif answer.notes.listed:
+        out |= warnings(answer.notes)
     return out
 
 

@@ -324,3 +324,51 @@ class TestFoundByFuzzingAndReview:
         assert result["value"] == 0.0  # the course slide says 4
         assert result["steepest_ascent"] == {"direction": [None, None], "rate": 0.0}
         assert result["warnings"][0]["detail"].startswith("a critical point")
+
+
+class TestTails:
+    """sigmoid and softplus far in their tails: finite, on both sides, also at an exact point (issue 12)."""
+
+    @pytest.mark.anyio
+    async def test_sigmoid_and_softplus_derivatives_far_out(self, client: httpx.AsyncClient) -> None:
+        for function, x, value in [("softplus(x)", 800, 1.0), ("softplus(x)", -800, 0.0), ("sigmoid(x)", "-800", 0.0)]:
+            response = await client.post("/v1/derivative", json={"function": function, "at": {"x": x}})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert (body["value"], body["status"], body["warnings"]) == (value, "ok", [])
+
+
+class TestNames:
+    @pytest.mark.anyio
+    async def test_xy_beside_x_and_y_is_warned_about(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "xy + x*y", "variable": "x", "at": {"x": 1, "y": 2, "xy": 3}}
+        response = await client.post("/v1/derivative", json=body)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["value"] == 2.0
+        assert [(w["code"], w["detail"]) for w in answer["warnings"]] == [
+            ("ambiguous_name", "xy is one variable named xy; did you mean x*y?")
+        ]
+
+    @pytest.mark.anyio
+    async def test_a_symbolic_answer_carries_the_warning_too(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json={"function": "xy + x*y"})
+        assert response.status_code == 200, response.text
+        assert response.json()["warnings"][0]["detail"] == "xy is one variable named xy; did you mean x*y?"
+
+
+class TestBranchCut:
+    @pytest.mark.anyio
+    async def test_atan2_on_its_cut_is_non_differentiable(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/v1/gradient", json={"function": "atan2(y, x)", "at": {"x": -1, "y": 0}})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert (answer["value"], answer["status"], answer["function_value"]) == (
+            [None, None],
+            "non_differentiable",
+            math.pi,
+        )
+        assert [w["code"] for w in answer["warnings"]] == ["non_differentiable"]
+        assert answer["warnings"][0]["detail"] == (
+            "a derivative does not exist here (a kink, cusp, jump or branch point) or is infinite"
+        )
