@@ -29,6 +29,14 @@ import httpx
 from tests.load import workload
 from tests.load.run import command_line, serving
 
+EXACT = json.dumps({"function": "gamma(x)", "order": 20, "at": ["1/3"]}).encode()  # its exact value never finishes
+
+
+def exact(client: int) -> bytes:
+    """A cached derivative whose exact value runs out of NABLA_EXACT_TIMEOUT at every request (a 200 with a warning):
+    the same for every client, since exact values are not shared between requests."""
+    return EXACT
+
 
 def slow(client: int) -> bytes:
     """A derivative far past any deadline here, a different one per client (identical requests in flight share one
@@ -54,13 +62,13 @@ def _counters(url: str) -> dict[str, float]:
     return {line.split()[0]: float(line.split()[1]) for line in lines if line.split(" ")[0] in COUNTERS}
 
 
-def measure(url: str, slow_clients: int, seconds: float) -> str:
+def measure(url: str, slow_clients: int, seconds: float, body: Callable[[int], bytes] = slow) -> str:
     """Run the loops against ``url`` for ``seconds``; the report."""
     stop = threading.Event()
     slowed: Counter[int] = Counter()
     fresh: Counter[int] = Counter()
     threads = [
-        threading.Thread(target=_loop, args=(url, stop, functools.partial(slow, client), "/v1/derivative", slowed))
+        threading.Thread(target=_loop, args=(url, stop, functools.partial(body, client), "/v1/derivative", slowed))
         for client in range(slow_clients)
     ]
     for thread in threads:
@@ -90,6 +98,7 @@ def measure(url: str, slow_clients: int, seconds: float) -> str:
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = command_line("tests.load.deadlines", __doc__, workers=4, seconds=15)
     parser.add_argument("--slow-clients", type=int, default=2, help="clients looping on the slow request (2)")
+    parser.add_argument("--exact", action="store_true", help="slow requests stopped at NABLA_EXACT_TIMEOUT instead")
     return parser.parse_args(argv)
 
 
@@ -101,10 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         serving(args.workers, Path(work) / "server.log") as (url, _),
     ):
         httpx.post(f"{url}/v1/derivative", json={"function": "x^2", "at": [1]}, timeout=60)  # warm the web side
+        if args.exact:
+            httpx.post(f"{url}/v1/derivative", content=EXACT, headers={"content-type": "application/json"}, timeout=60)
         print(  # noqa: T201 (a command-line report)
-            f"{args.workers} workers, {args.slow_clients} slow clients, {args.seconds:g} s, deadline "
+            f"{args.workers} workers, {args.slow_clients} {'exact' if args.exact else 'slow'} clients, "
+            f"{args.seconds:g} s, deadline "
             f"{os.environ['NABLA_COMPUTE_TIMEOUT']} s, load average {os.getloadavg()[0]:.2f}\n"
-            f"{measure(url, args.slow_clients, args.seconds)}"
+            f"{measure(url, args.slow_clients, args.seconds, exact if args.exact else slow)}"
         )
     return 0
 
