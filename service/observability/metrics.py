@@ -87,7 +87,9 @@ def _pool_metrics(pool: WorkerPool) -> Iterator[Metric]:
         "nabla_worker_timeouts", "Symbolic tasks stopped at their deadline (422 too_complex).", pool.timeouts
     )
     yield _counter("nabla_worker_crashes", "Worker processes that died during a task (503).", pool.crashes)
-    yield _counter("nabla_worker_pool_restarts", "Times the worker pool was replaced after a kill.", pool.replacements)
+    yield _counter(
+        "nabla_worker_pool_restarts", "Workers replaced after a kill (one each; the others run on).", pool.replacements
+    )
     yield _counter(
         "nabla_admission_rejections",
         "Symbolic tasks refused at once because the queue was full (503).",

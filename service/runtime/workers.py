@@ -1,13 +1,16 @@
 """Worker processes for symbolic work: a hard deadline and a memory limit per task, replaced when they die.
 
 Differentiation, parsing of new functions and exact arithmetic can swell with the input, so they run here, never in
-the web process. A task over its deadline is killed with its process (pebble replaces it) and becomes a 422
-``too_complex``; a process that dies any other way becomes a 503 with ``Retry-After``.
+the web process. A task over its deadline is killed with its process and becomes a 422 ``too_complex``; a process
+that dies any other way becomes a 503 with ``Retry-After``.
+
+Each worker is a pebble pool of one process, and a dispatcher hands every task to an idle worker (tasks wait, first
+come first served, while every worker is busy). A kill replaces only the killed worker's pool: the tasks running on
+the other workers finish where they are, and a task waiting for a worker takes the next one to be free, the
+replacement included once it is warm.
 
 Admission control: at most ``workers + max_queue`` tasks are running or waiting; one more is refused at once with a
-503 and ``Retry-After``, before the pool is touched, so that the tasks already admitted keep their latency. A pool
-replaced after a kill takes every other task with it: those tasks are scheduled again on the new pool (they are pure
-functions), so a deadline hit by one request is invisible to the others.
+503 and ``Retry-After``, before any worker is touched, so that the tasks already admitted keep their latency.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import resource
 import signal
 import sys
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -33,11 +36,8 @@ from service.compute.errors import NablaError, ServiceUnavailable, TooComplex, c
 T = TypeVar("T")
 log = logging.getLogger("nabla.workers")
 
-_ATTEMPTS = 3  # a task whose pool is replaced under it this often gets a 503 instead of a fourth try
-
-
-class _Retired(Exception):
-    """The pool a task was waiting on was replaced (and its workers stopped) before the task finished."""
+_STARTUP = 120.0  # seconds a replacement worker may take to start and import the engine
+_SHUTTING_DOWN = "the service is shutting down; retry the request"
 
 
 def _initialise(memory_mb: int) -> None:
@@ -57,16 +57,15 @@ def _initialise(memory_mb: int) -> None:
     import service.compute.stochastic  # noqa: F401
 
 
-def _ping(pause: float) -> int:
-    time.sleep(pause)
+def _ping() -> int:
     return os.getpid()
 
 
 class WorkerPool:
-    """A pool of symbolic workers; ``run`` awaits one task with the configured deadline.
+    """Symbolic workers behind a dispatcher; ``run`` awaits one task with the configured deadline.
 
-    The counters (``timeouts``, ``crashes``, ``replacements``, ``rejections``) and ``in_flight`` are read live by
-    the ``/metrics`` collector."""
+    The counters (``timeouts``, ``crashes``, ``replacements``, ``rejections``), ``in_flight``, ``busy`` and
+    ``queued`` are read live by the ``/metrics`` collector."""
 
     def __init__(
         self, workers: int, timeout: float, memory_mb: int, max_queue: int | None = None, retry_after: int = 1
@@ -79,13 +78,15 @@ class WorkerPool:
         self.crashes = 0
         self.rejections = 0
         self.in_flight = 0
+        self.busy = 0  # workers running a task
         self.memory_mb = memory_mb
         self.replacements = 0
         self.warmed = False
         self.closing = False
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        self._pool = self._new_pool()
-        self._waiting: set[asyncio.Future[Any]] = set()
+        self._workers = {self._new_worker() for _ in range(workers)}  # each a pool of one process
+        self._idle = deque(self._workers)
+        self._waiters: deque[asyncio.Future[pebble.ProcessPool]] = deque()
 
     @property
     def ready(self) -> bool:
@@ -93,38 +94,17 @@ class WorkerPool:
         return self.warmed and not self.closing
 
     @property
-    def busy(self) -> int:
-        """Workers running a task (as far as the admitted tasks tell)."""
-        return min(self.in_flight, self.size)
-
-    @property
     def queued(self) -> int:
         """Admitted tasks waiting for a worker."""
-        return self.in_flight - self.busy
+        return len(self._waiters)
 
-    def _new_pool(self) -> pebble.ProcessPool:
+    def _new_worker(self) -> pebble.ProcessPool:
         return pebble.ProcessPool(
-            max_workers=self.size,
+            max_workers=1,
             context=multiprocessing.get_context("spawn"),
             initializer=_initialise,
             initargs=(self.memory_mb,),
         )
-
-    def _replace(self) -> None:
-        """A new pool for the next tasks; the old one is stopped in the background.
-
-        pebble kills a worker that overruns its deadline, and a worker killed while it holds the channel's lock
-        (sending a result, say) leaves every other worker waiting for that lock forever: measured here after a
-        timed-out polygamma. A fresh pool after every kill costs a second of start-up for new functions (cached
-        ones need no worker) and cannot deadlock."""
-        old, self._pool = self._pool, self._new_pool()
-        self._pool.schedule(_ping, args=(0,))  # start its workers now, not with the next task
-        retired, self._waiting = self._waiting, set()
-        self.replacements += 1
-        for waiting in retired:
-            if not waiting.done():
-                waiting.set_exception(_Retired())
-        threading.Thread(target=_stop, args=(old,), name="nabla-pool-stop", daemon=True).start()
 
     def _unavailable(self, detail: str) -> ServiceUnavailable:
         return ServiceUnavailable(detail, headers={"Retry-After": str(self.retry_after)})
@@ -146,84 +126,151 @@ class WorkerPool:
         deadline = self.timeout if timeout is None else timeout
         self.in_flight += 1
         try:
-            for _ in range(_ATTEMPTS):
-                try:
-                    return await self._attempt(function, args, deadline)
-                except _Retired:
-                    continue
-            raise self._unavailable(
-                f"the worker pool was replaced {_ATTEMPTS} times while this task waited; retry the request"
-            )
+            worker = await self._acquire()
+            return await self._start(worker, function, args, deadline)
         finally:
             self.in_flight -= 1
 
-    def _watch(self, future: concurrent.futures.Future[T]) -> asyncio.Future[T]:
-        """An asyncio future settled by ``future``, or by ``_replace`` with ``_Retired`` if that comes first."""
+    async def _acquire(self) -> pebble.ProcessPool:
+        """An idle worker, now or when one is released."""
+        if self.closing:
+            raise self._unavailable(_SHUTTING_DOWN)
+        if self._idle:
+            return self._idle.popleft()
+        waiter: asyncio.Future[pebble.ProcessPool] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed a worker, then cancelled before it could start
+                self._release(waiter.result())
+            raise
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def _release(self, worker: pebble.ProcessPool) -> None:
+        """Hand ``worker`` to the task that has waited longest, or make it idle."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    def _start(
+        self, worker: pebble.ProcessPool, function: Callable[..., T], args: tuple[Any, ...], deadline: float
+    ) -> asyncio.Future[T]:
+        """The outcome of ``function(*args)`` on ``worker``. The worker is released (or replaced) when the task ends,
+        whether or not its caller still waits: a cancelled caller does not cancel the task."""
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[T] = loop.create_future()
-        self._waiting.add(outcome)
-        outcome.add_done_callback(self._waiting.discard)
+        try:
+            future = worker.schedule(function, args=args, timeout=deadline)
+        except RuntimeError as error:  # the pool of one broke between tasks (pebble: "the pool is not running")
+            self._replace(worker)
+            raise self._crashed(error) from None
+        self.busy += 1
 
-        def settle(done: concurrent.futures.Future[T]) -> None:  # in one of pebble's threads
+        def ended(done: concurrent.futures.Future[T]) -> None:  # in one of pebble's threads
             if not loop.is_closed():
-                loop.call_soon_threadsafe(_settle, outcome, done)
+                loop.call_soon_threadsafe(self._ended, worker, done, outcome, deadline)
 
-        future.add_done_callback(settle)
+        future.add_done_callback(ended)
         return outcome
 
-    async def _attempt(self, function: Callable[..., T], args: tuple[Any, ...], deadline: float) -> T:
-        future = self._pool.schedule(function, args=args, timeout=deadline)
-        try:
-            return await self._watch(future)
-        except (NablaError, _Retired):
-            raise
-        except concurrent.futures.TimeoutError:
+    def _ended(
+        self,
+        worker: pebble.ProcessPool,
+        done: concurrent.futures.Future[T],
+        outcome: asyncio.Future[T],
+        deadline: float,
+    ) -> None:
+        self.busy -= 1
+        error, broken = self._failure(done, deadline)
+        if broken:
+            self._replace(worker)
+        else:
+            self._release(worker)
+        if outcome.done():
+            return
+        if error is None:
+            outcome.set_result(done.result())
+        else:
+            outcome.set_exception(error)
+
+    def _failure(self, done: concurrent.futures.Future[Any], deadline: float) -> tuple[BaseException | None, bool]:
+        """What the caller of a task that ended gets instead of its value (None: the value), and whether the task's
+        worker must be replaced. Deadlines and crashes are counted here."""
+        if done.cancelled():  # only close() cancels a task, stopping its worker
+            return self._unavailable(_SHUTTING_DOWN), True
+        error = done.exception()
+        if error is None or isinstance(error, NablaError):
+            return error, False
+        if self.closing:
+            return self._unavailable(_SHUTTING_DOWN), True
+        if isinstance(error, concurrent.futures.TimeoutError):
             self.timeouts += 1
-            self._replace()
-            raise located(
+            return located(
                 TooComplex,
                 f"the symbolic work took longer than {deadline:g} s and was stopped; ask for a lower order, fewer "
                 "variables or a simpler function",
-            ) from None
-        except (MemoryError, RecursionError):
-            self._replace()
-            raise located(
+            ), True
+        if isinstance(error, MemoryError | RecursionError):
+            return located(
                 TooComplex, "the symbolic work needed more memory than a worker may use and was stopped"
-            ) from None
-        except (pebble.ProcessExpired, BrokenProcessPool) as error:
-            self.crashes += 1
-            log.warning("worker process died: %s", error)
-            self._replace()
-            raise self._unavailable(
-                "a worker process stopped unexpectedly; it has been replaced, retry the request"
-            ) from None
+            ), True
+        if isinstance(error, pebble.ProcessExpired | BrokenProcessPool):
+            return self._crashed(error), True
+        return error, False  # a bug in the task (a 500): the worker is sound
 
-    async def warm(self, limit: float = 120) -> None:
-        """Start every worker and wait until each has imported the engine: until each has answered a ping (pings
-        pause a little, so that one fast worker cannot answer them all)."""
-        answered: set[int] = set()
+    def _crashed(self, error: BaseException) -> ServiceUnavailable:
+        self.crashes += 1
+        log.warning("worker process died: %s", error)
+        return self._unavailable("a worker process stopped unexpectedly; it has been replaced, retry the request")
+
+    def _replace(self, worker: pebble.ProcessPool) -> None:
+        """A new worker in place of ``worker``, released once it has started and imported the engine (or failed to:
+        the task it is handed then fails and replaces it again); the old one is stopped in the background.
+
+        A fresh pool after every kill: pebble kills a worker that overruns its deadline, and a worker killed while it
+        holds its pool's channel lock (sending a result, say) would leave the next process of that pool waiting for
+        the lock forever (measured here after a timed-out polygamma). Each worker has a pool of its own, so the
+        other workers, and the tasks they run, are not touched."""
+        if self.closing:  # close() stops every worker
+            return
+        self._workers.discard(worker)
+        threading.Thread(target=_stop, args=(worker,), name="nabla-worker-stop", daemon=True).start()
+        self.replacements += 1
+        fresh = self._new_worker()
+        self._workers.add(fresh)
+        loop = asyncio.get_running_loop()
+
+        def started(_: concurrent.futures.Future[int]) -> None:  # in one of pebble's threads
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._release, fresh)
+
+        fresh.schedule(_ping, timeout=_STARTUP).add_done_callback(started)
+
+    async def warm(self, limit: float = _STARTUP) -> None:
+        """Start every worker and wait until each has imported the engine: one ping per worker, all at once, so that
+        each holds a worker of its own."""
         async with asyncio.timeout(limit):
-            while len(answered) < self.size:
-                pings = (self.run(_ping, 0.05, timeout=limit) for _ in range(self.size))
-                answered.update(await asyncio.gather(*pings))
+            await asyncio.gather(*(self.run(_ping, timeout=limit) for _ in range(self.size)))
         self.warmed = True
 
     def close(self) -> None:
-        """Stop the workers; ``ready`` is False from now on."""
+        """Stop the workers; ``ready`` is False from now on, and the tasks still running or waiting get a 503."""
         self.closing = True
-        _stop(self._pool)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(self._unavailable(_SHUTTING_DOWN))
+        for worker in self._workers:
+            worker.stop()  # type: ignore[no-untyped-call, unused-ignore]
+        for worker in self._workers:
+            worker.join(timeout=5)
         log.info("worker pool closed")
-
-
-def _settle(outcome: asyncio.Future[T], done: concurrent.futures.Future[T]) -> None:
-    if outcome.done():
-        return
-    if done.cancelled():
-        outcome.cancel()
-    elif (error := done.exception()) is not None:
-        outcome.set_exception(error)
-    else:
-        outcome.set_result(done.result())
 
 
 def _stop(pool: pebble.ProcessPool) -> None:

@@ -43,11 +43,17 @@ SERVER_ENV = {
 class Server:
     """``python -m service`` on a free loopback port, its output in ``log``."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, settings: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        env = {**os.environ, **SERVER_ENV, "UVICORN_HOST": "127.0.0.1", "UVICORN_PORT": str(self.port)}
+        env = {
+            **os.environ,
+            **SERVER_ENV,
+            **(settings or {}),
+            "UVICORN_HOST": "127.0.0.1",
+            "UVICORN_PORT": str(self.port),
+        }
         with log.open("wb") as output:
             command = [sys.executable, "-m", "service"]
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -183,12 +189,43 @@ class TestDeadline:
         until(lambda: metric(http, "nabla_queue_depth") == 1, "the second request to wait for the worker")
         served = [http.post("/v1/gradient", json=CACHED) for _ in range(20)]
         assert slow().json()["type"] == "/problems/too_complex"
-        second = waiting()  # it waited on the pool that was replaced at the deadline: it ran on the new one
+        second = waiting()  # it waited for the one worker, replaced at the deadline: it ran on the replacement
         assert second.status_code == 200, second.text
         assert second.json()["value"] == [4 * 2**3 + 3, 2]
         for response in served:
             assert_cached_answer(response)
         assert metric(http, "nabla_worker_timeouts_total") == timeouts + 1
+
+
+class TestDeadlineWithTwoWorkers:
+    def test_a_deadline_replaces_one_worker_while_the_other_serves_new_derivatives(self, tmp_path: Path) -> None:
+        server = Server(tmp_path / "server.log", {"NABLA_WORKERS": "2", "NABLA_MAX_QUEUE": "4"})
+        try:
+            with httpx.Client(base_url=server.url, timeout=BOUND) as http:
+                until(lambda: len(workers_of(server.process.pid)) == 2, "two worker processes")
+                before = set(workers_of(server.process.pid))
+                slow = in_background(server, "POST", "/v1/derivative", SLOW)
+                until(lambda: metric(http, "nabla_workers_busy") == 1, "the slow request to reach a worker")
+                answered = []
+                while metric(http, "nabla_worker_timeouts_total") == 0:  # new functions, each needs a worker
+                    number = len(answered) + 2
+                    body = {"function": f"x^{number} + {number}*x", "order": 2, "at": [1]}
+                    answered.append((number, http.post("/v1/derivative", json=body)))
+                response = slow()
+                assert response.status_code == 422, response.text
+                assert response.json()["type"] == "/problems/too_complex"
+                assert answered  # served on the other worker while the slow request held one
+                for number, answer in answered:
+                    assert answer.status_code == 200, answer.text
+                    assert answer.json()["value"] == number * (number - 1)
+                until(lambda: len(workers_of(server.process.pid)) == 2, "the replacement to start, the old to stop")
+                after = set(workers_of(server.process.pid))
+                assert len(before & after) == 1  # the other worker was never stopped
+                assert metric(http, "nabla_worker_pool_restarts_total") == 1
+                fresh = http.post("/v1/derivative", json={"function": "x^7", "order": 3, "at": [1]})
+                assert fresh.json()["value"] == 210
+        finally:
+            server.stop()
 
 
 class TestBurst:

@@ -201,10 +201,19 @@ def run_locust(url: str, users: int, seconds: int, results: Path) -> list[Record
     return [(kind, outcome, end, ms) for kind, outcome, end, ms in json.loads(results.read_text())]
 
 
+def command_line(module: str, doc: str, workers: int, seconds: int) -> argparse.ArgumentParser:
+    """The options every load command takes (``--workers``, ``--seconds``); its description is the first paragraph
+    of ``doc``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=workers, help=f"NABLA_WORKERS of the server (default {workers})")
+    parser.add_argument(
+        "--seconds", type=int, default=seconds, help=f"duration of the measured run (default {seconds})"
+    )
+    return parser
+
+
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.load.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=1, help="NABLA_WORKERS of the server (default 1)")
-    parser.add_argument("--seconds", type=int, default=30, help="duration of the measured run (default 30)")
+    parser = command_line("tests.load.run", __doc__, workers=1, seconds=30)
     parser.add_argument("--users", type=int, default=16, help="concurrent locust users, each a closed loop (16)")
     return parser.parse_args(argv)
 

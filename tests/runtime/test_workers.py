@@ -72,7 +72,7 @@ class TestWorkerPool:
 
     async def test_the_pool_serves_again_after_a_kill_deep_in_sympy(self, pool: WorkerPool) -> None:
         # Once, a worker killed in the middle of an mpmath evaluation left pebble's channel locked: every later task
-        # waited forever. The pool is now replaced after every kill.
+        # waited forever. A killed worker now gets a fresh pool of its own.
         with pytest.raises(TooComplex):
             await pool.run(_deep_in_sympy, timeout=1.0)
         assert await asyncio.wait_for(pool.run(_sleep, 0.01), timeout=60) == "slept"
