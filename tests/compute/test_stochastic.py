@@ -391,3 +391,13 @@ class TestErrors:
     def test_a_name_both_random_and_given_is_refused(self) -> None:
         error = error_of(task("X", {"X": ("normal", {"mu": 0, "sigma": 1})}, {"X": 1.0}))
         assert "both a random variable and a value in 'at'" in error.detail
+
+
+class TestDrawnCounts:
+    def test_a_drawn_binomial_n_of_zero_is_valid(self) -> None:
+        # N ~ Poisson(0.5) is 0 in 61% of draws; X | N ~ Binomial(N, t): E[X] = 0.5 t, derivative 0.5.
+        random = {"N": ("poisson", {"lam": 0.5}), "X": ("binomial", {"n": "N", "p": "t"})}
+        result = run(task("X", random, {"t": 0.3}, samples=50_000, seed=2))
+        assert result.low[0] is not None
+        assert result.high[0] is not None
+        assert result.low[0] <= 0.5 <= result.high[0]

@@ -84,9 +84,20 @@ class Sampler:
                 ("body", "random", self.variable.name, "parameters"),
             ) from None
 
+    def _counted(self, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``params`` with a drawn count of zero (binomial n = 0: no trials, the point mass at 0) read as valid: a
+        law whose count is itself random reaches 0 (n ~ Poisson), and NumPy draws 0 there."""
+        family = self.variable.family
+        return {
+            k: np.where(v == 0, family.parameter(k).low, v)
+            if k in self.variable.integers and self.variable.parents
+            else v
+            for k, v in params.items()
+        }
+
     def _check(self, params: Mapping[str, np.ndarray]) -> None:
         family, name = self.variable.family, self.variable.name
-        ok = np.asarray(family.valid(params), dtype=bool)
+        ok = np.asarray(family.valid(self._counted(params)), dtype=bool)
         if ok.all():
             return
         bad = int(np.argmin(ok))
