@@ -81,7 +81,7 @@ def retry_delay(response: httpx.Response, attempt: int, retries: int = RETRIES) 
         return min(float(header), MAX_DELAY)
     when = email.utils.parsedate_to_datetime(header) if header else None
     if when is not None:
-        return min(max(when.timestamp() - time.time(), 0.0), MAX_DELAY)
+        return min(max(float(when.timestamp()) - time.time(), 0.0), MAX_DELAY)
     return min(DEFAULT_DELAY * 2**attempt, MAX_DELAY)
 
 
