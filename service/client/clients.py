@@ -79,10 +79,13 @@ def retry_delay(response: httpx.Response, attempt: int, retries: int = RETRIES) 
     header = response.headers.get("retry-after", "").strip()
     if header.isdigit():
         return min(float(header), MAX_DELAY)
-    when = email.utils.parsedate_to_datetime(header) if header else None
+    try:
+        when = email.utils.parsedate_to_datetime(header) if header else None
+    except ValueError:  # neither seconds nor a date: as if absent
+        when = None
     if when is not None:
         return min(max(float(when.timestamp()) - time.time(), 0.0), MAX_DELAY)
-    return min(DEFAULT_DELAY * 2**attempt, MAX_DELAY)
+    return min(DEFAULT_DELAY * 2.0**attempt, MAX_DELAY)
 
 
 def msgpack_paths(document: Any) -> frozenset[str]:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from service.client import Client, ProblemError
-from service.client.codec import decode_msgpack, encode_msgpack, numeric
 from service.client.clients import msgpack_paths, retry_delay
+from service.client.codec import decode_msgpack, encode_msgpack, numeric
 
 
 class TestMsgpack:
