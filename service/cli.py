@@ -64,13 +64,13 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 EXIT_PROBLEM, EXIT_USAGE, EXIT_CANNOT_CONNECT = 1, 2, 3
-_CALLS = {  # sub-command: (client method, the positional argument's field, its help)
-    "derivative": ("derivative", "function", "the function, e.g. 'sin(x)*y'"),
-    "gradient": ("gradient", "function", "the function"),
-    "hessian": ("hessian", "function", "the function"),
-    "jacobian": ("jacobian", "functions", "the functions (one argument each)"),
-    "directional": ("directional_derivative", "function", "the function"),
-    "stats": ("statistics", "family", "the distribution family, e.g. normal"),
+_CALLS = {  # sub-command: (client method, the positional argument's field, its help, the command's help)
+    "derivative": ("derivative", "function", "the function, e.g. 'sin(x)*y'", "a derivative of any order"),
+    "gradient": ("gradient", "function", "the function", "the gradient"),
+    "hessian": ("hessian", "function", "the function", "the Hessian"),
+    "jacobian": ("jacobian", "functions", "the functions (one argument each)", "the Jacobian"),
+    "directional": ("directional_derivative", "function", "the function", "the directional derivative"),
+    "stats": ("statistics", "family", "the family, e.g. normal", "a distribution's statistics"),
 }
 _CALL_EPILOG = (
     "The server is --url, else $NABLA_URL, else http://127.0.0.1:8000. Exit status: 0 ok, 1 the server answered with "
@@ -79,8 +79,8 @@ _CALL_EPILOG = (
 
 
 def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for name, (method, field, text) in _CALLS.items():
-        parser = commands.add_parser(name, help=f"POST the {name} request and print the answer", epilog=_CALL_EPILOG)
+    for name, (method, field, text, what) in _CALLS.items():
+        parser = commands.add_parser(name, help=f"{what} from the server", epilog=_CALL_EPILOG)
         parser.add_argument(field, nargs="+" if field == "functions" else None, help=text)
         parser.add_argument("--url", default=None, help="the server (default: $NABLA_URL or http://127.0.0.1:8000)")
         parser.add_argument("--at", type=_point, help="a point: x=1,y=2 or 1,2 (exact strings such as pi/2 too)")

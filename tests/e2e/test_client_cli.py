@@ -1,4 +1,4 @@
-"""The ``nabla`` sub-commands against a real server: readable output, --json, --points from .npy and .csv, exit codes."""
+"""The ``nabla`` sub-commands against a real server: readable output, --json, --points (.npy, .csv), exit codes."""
 
 from __future__ import annotations
 
