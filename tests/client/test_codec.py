@@ -72,3 +72,15 @@ class TestRetries:
 def test_msgpack_paths_come_from_the_openapi_document() -> None:
     document = {"paths": {"/v1/gradient": {"post": {"requestBody": {"content": {"application/msgpack": {}}}}}}}
     assert msgpack_paths(document) == {"/v1/gradient"}
+
+
+def test_every_route_has_a_method() -> None:
+    import json
+    from pathlib import Path
+
+    from service.client import AsyncClient
+
+    document = json.loads((Path(__file__).parents[2] / "openapi" / "openapi.json").read_text())
+    operations = {op["operationId"] for ops in document["paths"].values() for op in ops.values()}
+    assert {name for name in operations if not callable(getattr(Client, name, None))} == set()
+    assert {name for name in operations if not callable(getattr(AsyncClient, name, None))} == set()
