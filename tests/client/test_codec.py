@@ -84,3 +84,14 @@ def test_every_route_has_a_method() -> None:
     operations = {op["operationId"] for ops in document["paths"].values() for op in ops.values()}
     assert {name for name in operations if not callable(getattr(Client, name, None))} == set()
     assert {name for name in operations if not callable(getattr(AsyncClient, name, None))} == set()
+
+
+def test_the_client_and_the_command_import_no_server() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, service.client, service.cli; print(sorted({'fastapi', 'sympy', 'starlette'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout == "[]\n"
