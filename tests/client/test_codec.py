@@ -97,3 +97,36 @@ def test_the_client_and_the_command_import_no_server() -> None:
     code = "import sys, service.cli; print(sorted({'fastapi', 'sympy'} & set(sys.modules)))"  # nabla's startup
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+@pytest.mark.anyio
+async def test_the_async_client_retries_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.client import AsyncClient
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("service.client.clients.asyncio.sleep", sleep)
+    answers = iter([httpx.Response(503, headers={"retry-after": "1"}), httpx.Response(200, json={"status": "ok"})])
+    async with AsyncClient("http://nabla.test", transport=httpx.MockTransport(lambda r: next(answers))) as client:
+        assert (await client.healthz()).status == "ok"
+    assert waits == [1.0]
+
+
+def test_a_binary_batch_goes_and_comes_back_as_msgpack() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        points = decode_msgpack(request.content).points
+        body = encode_msgpack({"values": 2 * points})
+        return httpx.Response(200, content=body, headers={"content-type": "application/msgpack"})
+
+    points = np.arange(8.0).reshape(4, 2)
+    with Client("http://nabla.test", binary=True, transport=httpx.MockTransport(handler)) as client:
+        answer = client.gradient("x*y", points=points)
+    np.testing.assert_array_equal(answer.values, 2 * points)
+    assert seen[0].headers["content-type"] == "application/msgpack"
+    assert seen[0].headers["accept"] == "application/msgpack, application/problem+json"
