@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -62,7 +63,195 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=serve, parser=parser)
 
 
-_SUB_COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (_add_serve,)
+EXIT_PROBLEM, EXIT_USAGE, EXIT_CANNOT_CONNECT = 1, 2, 3
+_CALLS = {  # sub-command: (client method, the positional argument's field, its help, the command's help)
+    "derivative": ("derivative", "function", "the function, e.g. 'sin(x)*y'", "a derivative of any order"),
+    "gradient": ("gradient", "function", "the function", "the gradient"),
+    "hessian": ("hessian", "function", "the function", "the Hessian"),
+    "jacobian": ("jacobian", "functions", "the functions (one argument each)", "the Jacobian"),
+    "directional": ("directional_derivative", "function", "the function", "the directional derivative"),
+    "stats": ("statistics", "family", "the family, e.g. normal", "a distribution's statistics"),
+}
+_CALL_EPILOG = (
+    "The server is --url, else $NABLA_URL, else http://127.0.0.1:8000. Exit status: 0 ok, 1 the server answered with "
+    "a problem (its message on stderr), 2 a usage error, 3 the server cannot be reached."
+)
+
+
+def _add_calls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, (method, field, text, what) in _CALLS.items():
+        parser = commands.add_parser(name, help=f"{what} from the server", epilog=_CALL_EPILOG)
+        parser.add_argument(field, nargs="+" if field == "functions" else None, help=text)
+        parser.add_argument("--url", default=None, help="the server (default: $NABLA_URL or http://127.0.0.1:8000)")
+        parser.add_argument("--at", type=_point, help="a point: x=1,y=2 or 1,2 (exact strings such as pi/2 too)")
+        parser.add_argument("--points", help="a batch from a .npy file or a .csv file (a header row names columns)")
+        parser.add_argument("--chunk", type=int, default=10_000, help="points per request (default 10000)")
+        parser.add_argument("--progress", action="store_true", help="show progress on stderr even if not a tty")
+        parser.add_argument("--variables", type=lambda text: text.split(","), help="variable order: x,y")
+        parser.add_argument("--param", type=_point, dest="parameters", help="parameters: a=1,b=2")
+        parser.add_argument("--json", action="store_true", help="print the server's JSON answer")
+        if name == "derivative":
+            parser.add_argument("--variable", help="the variable")
+            parser.add_argument("--order", type=int, help="the order (default 1)")
+        if name == "directional":
+            parser.add_argument("--direction", type=_point, required=True, help="the direction: 3,4 or x=3,y=4")
+        if name == "stats":
+            parser.add_argument("--x", type=_numbers, help="where the pdf/pmf, cdf, sf are wanted: 0,1")
+            parser.add_argument("--q", type=_numbers, help="probabilities whose quantiles are wanted: 0.5,0.9")
+        parser.set_defaults(run=_call, parser=parser, method=method, field=field)
+
+
+_SUB_COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+    _add_serve,
+    _add_calls,
+)
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()  # an exact string: the server reads pi/2, 1/3, sqrt(2)
+
+
+def _numbers(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+
+
+def _point(text: str) -> dict[str, float | str] | list[float | str]:
+    """``x=1,y=2`` by name or ``1,2`` in order."""
+    parts = [part for part in text.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("expected x=1,y=2 or 1,2")
+    if all("=" in part for part in parts):
+        return {name.strip(): _number(value) for name, value in (part.split("=", 1) for part in parts)}
+    if any("=" in part for part in parts):
+        raise argparse.ArgumentTypeError(f"give every value by name or none: {text!r}")
+    return [_number(part) for part in parts]
+
+
+def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """One sub-command's request (in chunks for --points), its answer printed; the exit status for scripts."""
+    import httpx  # here, not at the top: ``nabla serve`` does not need the client
+
+    from service.client import ProblemError
+
+    url = args.url or os.environ.get("NABLA_URL") or "http://127.0.0.1:8000"
+    fields = _fields(args)
+    positional = fields.pop(args.field)
+    try:
+        points = _read_points(args.points) if args.points else None
+    except (OSError, ValueError) as error:
+        parser.error(f"--points {args.points}: {error}")
+    try:
+        answers = list(_answers(url, args, positional, fields, points))
+    except ProblemError as problem:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)  # noqa: T201 (the server's message)
+        return EXIT_PROBLEM
+    except httpx.TransportError as error:
+        print(f"{parser.prog}: cannot reach {url}: {error}", file=sys.stderr)  # noqa: T201 (the command's error line)
+        return EXIT_CANNOT_CONNECT
+    _print(args, answers)
+    return 0
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("at", "variables", "parameters", "variable", "order", "direction", "x", "q", args.field)
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def _read_points(path: str) -> Any:
+    """A .npy array, or a .csv of numbers (its first row names the columns when it is not numbers)."""
+    import numpy as np
+
+    if path.endswith(".npy"):
+        return np.atleast_2d(np.load(path, allow_pickle=False))
+    with open(path) as lines:
+        head = lines.readline()
+    try:
+        [float(cell) for cell in head.split(",")]
+    except ValueError:
+        names = [cell.strip() for cell in head.split(",")]
+        table = np.atleast_2d(np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2))
+        return {name: table[:, i] for i, name in enumerate(names)}
+    return np.loadtxt(path, delimiter=",", ndmin=2)
+
+
+def _answers(url: str, args: argparse.Namespace, positional: Any, fields: dict[str, Any], points: Any) -> Any:
+    from service.client import Client
+
+    with Client(url) as client:
+        call = getattr(client, args.method)
+        if points is None:
+            yield call(positional, **fields)
+            return
+        count = len(next(iter(points.values()))) if isinstance(points, dict) else len(points)
+        show = args.progress or sys.stderr.isatty()
+        for start in range(0, count, max(args.chunk, 1)):
+            end = min(start + max(args.chunk, 1), count)
+            chunk = {k: v[start:end] for k, v in points.items()} if isinstance(points, dict) else points[start:end]
+            yield call(positional, points=chunk, **fields)
+            if show:
+                done = end * 40 // count
+                print(f"\r[{'#' * done}{'.' * (40 - done)}] {end}/{count} points", end="", file=sys.stderr)  # noqa: T201 (progress)
+        if show:
+            print(file=sys.stderr)  # noqa: T201 (the progress line ends)
+
+
+def _print(args: argparse.Namespace, answers: list[Any]) -> None:
+    import orjson
+
+    from service.client.codec import plain
+
+    if args.json:
+        merged = _merge([plain(answer) for answer in answers])
+        sys.stdout.write(orjson.dumps(merged).decode() + "\n")
+        return
+    for answer in answers:
+        for line in _readable(plain(answer)):
+            print(line)  # noqa: T201 (the command's output)
+
+
+def _merge(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chunks' answers as one: per-point lists joined, counts added, warnings renumbered; the rest the first's."""
+    merged, offset = dict(answers[0]), 0
+    for answer in answers[1:]:
+        offset += len(merged.get("values") or merged.get("function_values") or [])
+        for key, value in answer.items():
+            if key == "status_counts":
+                merged[key] = {s: merged[key].get(s, 0) + value.get(s, 0) for s in {*merged[key], *value}}
+            elif key == "warnings":
+                merged[key] = merged[key] + [{**w, "point": (w.get("point") or 0) + offset} for w in value]
+            elif key == "warnings_omitted":
+                merged[key] += value
+            elif isinstance(value, list) and key not in ("variables", "parameters", "wrt", "direction"):
+                merged[key] = merged[key] + value
+    return merged
+
+
+def _readable(answer: dict[str, Any]) -> list[str]:
+    """The answer's fields, one per line: ``name: value``."""
+    lines = []
+    for key, value in answer.items():
+        if key in ("warnings_omitted",) or value in ([], {}, None):
+            continue
+        if isinstance(value, dict) and "expression" in value:
+            value = value["expression"]
+        elif isinstance(value, dict) and "expressions" in value:
+            value = value["expressions"]
+        lines.append(f"{key}: {_text(value)}")
+    return lines
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_text(v)}" for k, v in value.items())
+    return "null" if value is None else str(value)
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:

@@ -215,7 +215,9 @@ class TestHelp:
         text = self.help_of(["--help"], capsys, monkeypatch)
         assert text.startswith("usage: nabla [-h] [--version] COMMAND ...\n")
         assert "Nabla: derivatives as a service." in text
-        assert "    serve     serve the HTTP API\n" in text
+        assert "    serve      serve the HTTP API\n" in text
+        assert "    gradient   the gradient from the server\n" in text
+        assert "    stats      a distribution's statistics from the server\n" in text
 
     def test_serve_documents_every_option(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
