@@ -17,6 +17,7 @@ from service.compute.notes import Note, Notes
 from service.compute.numeric import Evaluation
 from service.compute.points import Points
 from service.compute.status import Status
+from service.compute.trust import Provenance
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class CalculusAnswer:
     notes: Notes = field(default_factory=Notes)
     functions: np.ndarray | None = None  # (N, functions): f itself; NaN where it is undefined or not finite
     critical_point: dict[str, bool | str | None] | None = None  # hessian at a point: the second derivative test
+    decimal: tuple[tuple[str | None, ...], ...] | None = None  # with digits: per point, per flat entry
+    provenance: Provenance | None = None
 
     @property
     def size(self) -> int:

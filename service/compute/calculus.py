@@ -41,6 +41,7 @@ class CalculusQuery:
     direction: Any = None
     normalize: bool = True
     classify: bool = False  # hessian only: eigenvalues and definiteness
+    digits: int | None = None  # values also as decimal strings to this many significant digits
 
     @property
     def single(self) -> bool:

@@ -91,6 +91,10 @@ def numeric(answer: CalculusAnswer) -> Body:
     body |= warnings(answer.notes)
     if answer.exact is not None:
         body |= _exact(answer.query.operation, answer.result, answer.exact)
+    if answer.decimal is not None:
+        shape = answer.result.shape
+        rows = [matrix(list(row), shape) if shape else row[0] for row in answer.decimal]
+        body["decimal"] = rows[0] if single else rows
     return body
 
 
@@ -103,6 +107,9 @@ def body(answer: CalculusAnswer) -> Body:
     out |= symbolic(answer.query.operation, result)
     if answer.values is not None:
         out |= numeric(answer)
+    if answer.provenance is not None:
+        made = answer.provenance
+        out["provenance"] = {"method": made.method, "engine": made.engine, "cached": made.cached}
     return out
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
+import sympy as sp
 
 from service.compute import calculus
 from service.compute.answer import CalculusAnswer, answer
@@ -38,6 +39,7 @@ from service.compute.points import (
     read_vector,
     strings_in,
 )
+from service.compute.trust import decimal_rows, provenance
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -145,7 +147,9 @@ class CalculusService(Service):
 
     async def answer(self, query: CalculusQuery) -> CalculusAnswer:
         """Evaluate ``query``, check an exact point exactly, and say what the numbers mean."""
-        compiled = await self.compiled(self.task(query), query)
+        task = self.task(query)
+        cached = self.cache.peek(task) is not None
+        compiled = await self.compiled(task, query)
         result = compiled.result
         if query.grid is not None:
             query = replace(query, points=await self.grid(query.grid, result.variables), grid=None)
@@ -165,9 +169,38 @@ class CalculusService(Service):
         if query.operation == "hessian" and query.single and query.classify and points is not None:
             gradients = await self.gradients(query, points)
         limit = self.settings.max_warnings
-        return await self.offload(
+        answered = await self.offload(
             size, lambda: answer(query, result, evaluation, exact, unit, limit, timed_out, points, gradients)
         )
+        decimal = None
+        if query.digits is not None and points is not None:
+            decimal = await self.decimal(query.digits, compiled, points)
+            if answered.values is not None:  # null where the float value is null: the point's status stands
+                missing = np.isnan(answered.values.reshape(len(answered.values), -1))
+                decimal = tuple(
+                    tuple(None if gone else text for text, gone in zip(row, holes, strict=True))
+                    for row, holes in zip(decimal, missing, strict=True)
+                )
+        made = provenance([d.expr for d in result.derivatives], exact is not None, cached)
+        return replace(answered, decimal=decimal, provenance=made)
+
+    async def decimal(self, digits: int, compiled: Compiled, points: Points) -> tuple[tuple[str | None, ...], ...]:
+        """The values to ``digits`` significant digits, computed with MPFR from the symbolic result in a worker."""
+        if digits > self.settings.max_digits:
+            raise located(
+                LimitExceeded,
+                f"digits {digits} is above the limit of {self.settings.max_digits} (NABLA_MAX_DIGITS)",
+                ("body", "digits"),
+            )
+        result = compiled.result
+        inputs = result.variables + result.parameters
+        rows = (
+            [points.exact]
+            if points.exact is not None
+            else [tuple(sp.Rational(float(v)) for v in row) for row in points.matrix]
+        )
+        derivatives = tuple(d.expr for d in result.derivatives)
+        return await self.pool.run(decimal_rows, derivatives, inputs, rows, digits)
 
     async def grid(self, grid: Any, variables: tuple[str, ...]) -> np.ndarray:
         """The points of a grid (its exact bounds evaluated in a worker), refused before any work when too large."""

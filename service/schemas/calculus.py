@@ -37,6 +37,18 @@ else:
 class _Request(EvaluationFields, VariablesField):
     """What every calculus request has besides its function(s)."""
 
+    digits: int | None = Field(
+        None,
+        ge=1,
+        le=limits.HARD_MAX_DIGITS,
+        description=(
+            "Also return the values as decimal strings (`decimal`, the shape of `value`/`values`) correct to this "
+            "many significant digits, computed with MPFR/mpmath from the symbolic derivative (a float coordinate is "
+            f"taken as its exact binary value); at most NABLA_MAX_DIGITS, default {limits.MAX_DIGITS}."
+        ),
+        examples=[50],
+    )
+
 
 def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> CalculusQuery:
     return CalculusQuery(
@@ -47,6 +59,7 @@ def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> Cal
         at=request.at,
         points=request.points,
         grid=request.grid,
+        digits=request.digits,
     )
 
 

@@ -343,6 +343,21 @@ class EvaluationResponse(BaseModel):
         None, description="The points whose values are null, and why (the first NABLA_MAX_WARNINGS of them)."
     )
     warnings_omitted: int | None = Field(None, description="How many more warnings there were than `warnings` lists.")
+    decimal: Any = Field(
+        None,
+        description=(
+            "With `digits`: the values as decimal strings, the shape of `value`/`values` (null where not finite)."
+        ),
+        examples=[["0.45663698427098580137675599161"]],
+    )
+    provenance: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "How the answer was computed: {method: symbolic | exact, engine: 'symengine X.Y' | 'sympy X.Y', cached "
+            "(the compiled derivative came from the cache)}."
+        ),
+        examples=[{"method": "symbolic", "engine": "symengine 0.15.0", "cached": False}],
+    )
 
 
 class ErrorLocation(BaseModel):
