@@ -17,7 +17,7 @@ from service.compute.notes import Note, Notes
 from service.compute.numeric import Evaluation
 from service.compute.points import Points
 from service.compute.status import Status
-from service.compute.trust import Provenance
+from service.compute.trust import Check, Provenance
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class CalculusAnswer:
     critical_point: dict[str, bool | str | None] | None = None  # hessian at a point: the second derivative test
     decimal: tuple[tuple[str | None, ...], ...] | None = None  # with digits: per point, per flat entry
     provenance: Provenance | None = None
+    check: Check | None = None  # with check: true at a point
 
     @property
     def size(self) -> int:

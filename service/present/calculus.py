@@ -95,6 +95,11 @@ def numeric(answer: CalculusAnswer) -> Body:
         shape = answer.result.shape
         rows = [matrix(list(row), shape) if shape else row[0] for row in answer.decimal]
         body["decimal"] = rows[0] if single else rows
+    if answer.check is not None:
+        found, shape = answer.check, answer.result.shape
+        parts = (found.values, found.errors, found.agrees)
+        value, error, agrees = (matrix(list(p), shape) if shape else p[0] for p in parts)
+        body["check"] = {"value": value, "error_estimate": error, "agrees": agrees}
     return body
 
 

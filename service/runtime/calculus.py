@@ -27,6 +27,7 @@ from service.compute.exact import ExactValues, exact_values
 from service.compute.geometry import unit_direction
 from service.compute.grid import expand_grid, grid_shape
 from service.compute.limits import check_variable_count
+from service.compute.notes import Note, Notes
 from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
 from service.compute.points import (
     Constants,
@@ -39,7 +40,7 @@ from service.compute.points import (
     read_vector,
     strings_in,
 )
-from service.compute.trust import decimal_rows, provenance
+from service.compute.trust import decimal_rows, numeric_check, provenance
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -182,7 +183,30 @@ class CalculusService(Service):
                     for row, holes in zip(decimal, missing, strict=True)
                 )
         made = provenance([d.expr for d in result.derivatives], exact is not None, cached)
-        return replace(answered, decimal=decimal, provenance=made)
+        answered = replace(answered, decimal=decimal, provenance=made)
+        if query.check and points is not None and answered.values is not None:
+            answered = self.check(answered, compiled, points)
+        return answered
+
+    def check(self, answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
+        """The independent numeric derivative at the point (f by central differences, a few dozen evaluations)."""
+        result = compiled.result
+        assert answered.values is not None
+        wrt = [result.variables.index(name) for name in result.wrt]
+        found = numeric_check(
+            lambda matrix: compiled.evaluator.evaluate(matrix).functions,
+            points.matrix[0],
+            answered.query.operation,
+            wrt,
+            len(result.functions),
+            len(result.variables),
+            answered.values[0].ravel(),
+        )
+        if False not in found.agrees:
+            return replace(answered, check=found)
+        detail = "the numeric check disagrees with the symbolic value beyond its error estimate"
+        note = Note("check_disagrees", detail, 0, answered.status_label)
+        return replace(answered, check=found, notes=answered.notes + Notes((note,)))
 
     async def decimal(self, digits: int, compiled: Compiled, points: Points) -> tuple[tuple[str | None, ...], ...]:
         """The values to ``digits`` significant digits, computed with MPFR from the symbolic result in a worker."""

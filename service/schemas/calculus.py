@@ -48,6 +48,21 @@ class _Request(EvaluationFields, VariablesField):
         ),
         examples=[50],
     )
+    check: bool = Field(
+        False,
+        description=(
+            "Also return `check {value, error_estimate, agrees}`: an independent numeric derivative (central "
+            "differences of f extrapolated by Richardson, as numdifftools does) the shape of `value`, its error "
+            "estimate, and whether it agrees with the symbolic value (a `check_disagrees` warning when not). With "
+            "`at` only; derivatives of order above 4 are not checked (null)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_at_a_point(self) -> _Request:
+        if self.check and self.at is None:
+            raise ValueError("'check' is computed at one point: give 'at' (not 'points' or 'grid')")
+        return self
 
 
 def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> CalculusQuery:
@@ -60,6 +75,7 @@ def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> Cal
         points=request.points,
         grid=request.grid,
         digits=request.digits,
+        check=request.check,
     )
 
 

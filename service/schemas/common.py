@@ -350,6 +350,14 @@ class EvaluationResponse(BaseModel):
         ),
         examples=[["0.45663698427098580137675599161"]],
     )
+    check: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "With `check: true`: {value, error_estimate, agrees}, each the shape of `value`: the numeric derivative, "
+            "its error estimate, and whether it agrees with the symbolic value."
+        ),
+        examples=[{"value": 2.0000000000000004, "error_estimate": 3e-13, "agrees": True}],
+    )
     provenance: dict[str, Any] | None = Field(
         None,
         description=(

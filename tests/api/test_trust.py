@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import mpmath
+import numpy as np
 import pytest
 
 from tests.api.answers import ok, problem
@@ -96,3 +97,32 @@ class TestParameterNames:
             "parameters given as names stay symbols, so there is nothing to evaluate at a point; give "
             "them values ({name: value}) or no at, points or grid"
         )
+
+
+class TestCheck:
+    async def test_derivative_agrees(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "x^2*sin(x)", "order": 2, "at": [1], "check": True})
+        with mpmath.workdps(50):
+            truth = float(mpmath.diff(lambda t: t**2 * mpmath.sin(t), 1, 2))
+        assert answer["check"]["agrees"] is True
+        assert abs(answer["check"]["value"] - truth) <= 10 * answer["check"]["error_estimate"] + 1e-9
+        assert not [w for w in answer["warnings"] if w["code"] == "check_disagrees"]
+
+    async def test_hessian_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/hessian", {"function": "sin(x)*exp(y)", "at": [1, 0.5], "check": True})
+        assert answer["check"]["agrees"] == [[True, True], [True, True]]
+        truth = [
+            [-np.sin(1) * np.exp(0.5), np.cos(1) * np.exp(0.5)],
+            [np.cos(1) * np.exp(0.5), np.sin(1) * np.exp(0.5)],
+        ]
+        assert np.allclose(answer["check"]["value"], truth, rtol=1e-9)
+
+    async def test_jacobian_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/jacobian", {"functions": ["x*y", "exp(x)"], "at": [1, 2], "check": True})
+        assert np.allclose(answer["check"]["value"], [[2, 1], [np.e, 0]], rtol=1e-9, atol=1e-9)
+
+    async def test_needs_at(self, client: httpx.AsyncClient) -> None:
+        found = await problem(
+            client, "/v1/gradient", {"function": "x*y", "points": [[1, 2]], "check": True}, 422, "validation_error"
+        )
+        assert found["errors"][0]["msg"] == "'check' is computed at one point: give 'at' (not 'points' or 'grid')"
