@@ -38,6 +38,7 @@ class CalculusAnswer:
     decimal: tuple[tuple[str | None, ...], ...] | None = None  # with digits: per point, per flat entry
     provenance: Provenance | None = None
     check: Check | None = None  # with check: true at a point
+    sides: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # non-differentiable point: left, right (flat)
 
     @property
     def size(self) -> int:

@@ -152,3 +152,32 @@ def numeric_check(
         else:
             agrees.append(abs(value - symbolic) <= max(10 * error, 1e-6 * max(1.0, abs(symbolic))))
     return Check(tuple(out_values), tuple(out_errors), tuple(agrees))
+
+
+def one_sided(
+    evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, entries: Sequence[tuple[int, int]]
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The left and right first derivatives of f_i along x_j for each entry (i, j): one-sided difference quotients
+    of f, Richardson-extrapolated; None unless every one converges (both exist)."""
+    steps = 1e-3 * max(1.0, float(np.max(np.abs(point)))) / 2.0 ** np.arange(_LEVELS)
+    rows = [point.astype(float)]
+    for _, j in entries:
+        for side in (-1, 1):
+            for h in steps:
+                row = point.astype(float).copy()
+                row[j] += side * h
+                rows.append(row)
+    values = evaluate(np.array(rows))
+    sides: list[list[float]] = [[], []]
+    for k, (i, _) in enumerate(entries):
+        for s in range(2):
+            start = 1 + (2 * k + s) * _LEVELS
+            quotients = (values[start : start + _LEVELS, i] - values[0, i]) / (steps * (2 * s - 1))
+            table = list(quotients)
+            for level in range(1, _LEVELS):  # O(h) error: factors 2^level - 1
+                table = [table[m] + (table[m] - table[m - 1]) / (2**level - 1) for m in range(1, len(table))]
+            best, spread = float(table[0]), float(abs(quotients[-1] - quotients[-2]))
+            if not np.isfinite(best) or spread > 1e-6 * max(1.0, abs(best)):
+                return None
+            sides[s].append(round(best, 12) + 0.0)
+    return tuple(sides[0]), tuple(sides[1])

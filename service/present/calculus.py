@@ -95,6 +95,13 @@ def numeric(answer: CalculusAnswer) -> Body:
         shape = answer.result.shape
         rows = [matrix(list(row), shape) if shape else row[0] for row in answer.decimal]
         body["decimal"] = rows[0] if single else rows
+    if answer.sides is not None:
+        left, right = (
+            matrix(list(side), answer.result.shape) if answer.result.shape else side[0] for side in answer.sides
+        )
+        for warning in body["warnings"]:
+            if warning["code"] == "non_differentiable" and warning["point"] == 0:
+                warning |= {"left": left, "right": right}
     if answer.check is not None:
         found, shape = answer.check, answer.result.shape
         parts = (found.values, found.errors, found.agrees)

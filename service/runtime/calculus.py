@@ -40,7 +40,7 @@ from service.compute.points import (
     read_vector,
     strings_in,
 )
-from service.compute.trust import decimal_rows, numeric_check, provenance
+from service.compute.trust import decimal_rows, numeric_check, one_sided, provenance
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -186,6 +186,8 @@ class CalculusService(Service):
         answered = replace(answered, decimal=decimal, provenance=made)
         if query.check and points is not None and answered.values is not None:
             answered = self.check(answered, compiled, points)
+        if query.single and points is not None and answered.status_label == "non_differentiable":
+            answered = replace(answered, sides=_sides(answered, compiled, points))
         return answered
 
     def check(self, answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
@@ -296,6 +298,23 @@ class CalculusService(Service):
             )
         except TooComplex:
             return None
+
+
+def _sides(
+    answered: CalculusAnswer, compiled: Compiled, points: Points
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The one-sided first derivatives at a non-differentiable point (first-order answers only)."""
+    result = compiled.result
+    if len(result.wrt) > 1 or answered.query.operation == "hessian":
+        return None
+    n = len(result.variables)
+    if answered.query.operation == "derivative":
+        entries = [(0, result.variables.index(result.wrt[0]))] if result.wrt else []
+    else:
+        entries = [(i, j) for i in range(len(result.functions)) for j in range(n)]
+    if not entries:
+        return None
+    return one_sided(lambda m: compiled.evaluator.evaluate(m).functions, points.matrix[0], entries)
 
 
 def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:

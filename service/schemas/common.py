@@ -305,6 +305,14 @@ class AnswerWarning(BaseModel):
     status: PointStatus | None = Field(description="The point's status, for calculus answers.")
     field: str | None = Field(description="The array of the answer holding the value concerned.", examples=[None])
     index: int | None = Field(description="The index of the value in `field`.", examples=[None])
+    left: Any = Field(
+        None,
+        description=(
+            "A non_differentiable point (with `at`, first derivatives): the left derivatives, the shape of `value`, "
+            "when the left and right ones both exist (abs(x) at 0: -1)."
+        ),
+    )
+    right: Any = Field(None, description="Beside `left`: the right derivatives (abs(x) at 0: 1).")
 
 
 class WarningsFields(BaseModel):

@@ -126,3 +126,22 @@ class TestCheck:
             client, "/v1/gradient", {"function": "x*y", "points": [[1, 2]], "check": True}, 422, "validation_error"
         )
         assert found["errors"][0]["msg"] == "'check' is computed at one point: give 'at' (not 'points' or 'grid')"
+
+
+class TestOneSided:
+    async def test_abs_at_zero(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "abs(x)", "at": [0]})
+        (warning,) = answer["warnings"]
+        assert warning["code"] == "non_differentiable"
+        assert (warning["left"], warning["right"]) == (-1.0, 1.0)
+
+    async def test_gradient_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/gradient", {"function": "abs(x - 1) + 3*y", "at": [1, 2]})
+        (warning,) = answer["warnings"]
+        assert warning["left"] == pytest.approx([-1.0, 3.0], rel=1e-9)
+        assert warning["right"] == pytest.approx([1.0, 3.0], rel=1e-9)
+
+    async def test_none_when_a_side_is_infinite(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "sqrt(abs(x))", "at": [0]})
+        (warning,) = answer["warnings"]
+        assert "left" not in warning
