@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     exact_timeout: float = Field(
         default.EXACT_TIMEOUT, gt=0, description="Seconds the exact values at an exact point may take."
     )
+    max_digits: int = Field(
+        default.MAX_DIGITS, ge=1, le=default.HARD_MAX_DIGITS, description="Significant digits a request may ask for."
+    )
     max_exact_strings: int = Field(
         default.MAX_EXACT_STRINGS, ge=0, description="Different exact strings in one request."
     )

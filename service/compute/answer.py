@@ -17,6 +17,7 @@ from service.compute.notes import Note, Notes
 from service.compute.numeric import Evaluation
 from service.compute.points import Points
 from service.compute.status import Status
+from service.compute.trust import Check, Provenance
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class CalculusAnswer:
     notes: Notes = field(default_factory=Notes)
     functions: np.ndarray | None = None  # (N, functions): f itself; NaN where it is undefined or not finite
     critical_point: dict[str, bool | str | None] | None = None  # hessian at a point: the second derivative test
+    decimal: tuple[tuple[str | None, ...], ...] | None = None  # with digits: per point, per flat entry
+    provenance: Provenance | None = None
+    check: Check | None = None  # with check: true at a point
+    sides: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # non-differentiable point: left, right (flat)
 
     @property
     def size(self) -> int:

@@ -41,6 +41,8 @@ class CalculusQuery:
     direction: Any = None
     normalize: bool = True
     classify: bool = False  # hessian only: eigenvalues and definiteness
+    digits: int | None = None  # values also as decimal strings to this many significant digits
+    check: bool = False  # an independent numeric derivative beside the symbolic value (``at`` only)
 
     @property
     def single(self) -> bool:

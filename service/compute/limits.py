@@ -27,6 +27,7 @@ MAX_RESULT_NODES = 200_000
 COMPUTE_TIMEOUT = 10.0
 EXACT_TIMEOUT = 2.0
 MAX_EXACT_STRINGS = 1_000
+MAX_DIGITS = 1_000  # significant digits of the decimal values (`digits`)
 WORKER_MEMORY_MB = 2_048
 
 # Numeric work (in the web process).
@@ -52,6 +53,7 @@ MAX_CRITICAL_POINTS = 100
 
 # Ceilings of the request schemas: what no setting can raise.
 HARD_MAX_ORDER = 100_000
+HARD_MAX_DIGITS = 100_000
 HARD_MAX_SAMPLES = 100_000_000
 HARD_MAX_COORDINATES = 1_024
 HARD_MAX_DISTRIBUTION_VALUES = 10_000_000

@@ -91,6 +91,22 @@ def numeric(answer: CalculusAnswer) -> Body:
     body |= warnings(answer.notes)
     if answer.exact is not None:
         body |= _exact(answer.query.operation, answer.result, answer.exact)
+    if answer.decimal is not None:
+        shape = answer.result.shape
+        rows = [matrix(list(row), shape) if shape else row[0] for row in answer.decimal]
+        body["decimal"] = rows[0] if single else rows
+    if answer.sides is not None:
+        left, right = (
+            matrix(list(side), answer.result.shape) if answer.result.shape else side[0] for side in answer.sides
+        )
+        for warning in body["warnings"]:
+            if warning["code"] == "non_differentiable" and warning["point"] == 0:
+                warning |= {"left": left, "right": right}
+    if answer.check is not None:
+        found, shape = answer.check, answer.result.shape
+        parts = (found.values, found.errors, found.agrees)
+        value, error, agrees = (matrix(list(p), shape) if shape else p[0] for p in parts)
+        body["check"] = {"value": value, "error_estimate": error, "agrees": agrees}
     return body
 
 
@@ -105,6 +121,9 @@ def body(answer: CalculusAnswer) -> Body:
         out |= numeric(answer)
     elif answer.notes.listed:
         out |= warnings(answer.notes)
+    if answer.provenance is not None:
+        made = answer.provenance
+        out["provenance"] = {"method": made.method, "engine": made.engine, "cached": made.cached}
     return out
 
 

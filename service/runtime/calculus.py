@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
+import sympy as sp
 
 from service.compute import calculus
 from service.compute.answer import CalculusAnswer, answer
@@ -27,6 +28,7 @@ from service.compute.exact import ExactValues, exact_values
 from service.compute.geometry import unit_direction
 from service.compute.grid import expand_grid, grid_shape
 from service.compute.limits import check_variable_count
+from service.compute.notes import Note, Notes
 from service.compute.numeric import Evaluation, Evaluator, compile_evaluator, refine
 from service.compute.points import (
     Constants,
@@ -39,6 +41,7 @@ from service.compute.points import (
     read_vector,
     strings_in,
 )
+from service.compute.trust import decimal_rows, numeric_check, one_sided, provenance
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -151,7 +154,9 @@ class CalculusService(Service):
 
     async def answer(self, query: CalculusQuery) -> CalculusAnswer:
         """Evaluate ``query``, check an exact point exactly, and say what the numbers mean."""
-        compiled = await self.compiled(self.task(query), query)
+        task = self.task(query)
+        cached = self.cache.peek(task) is not None
+        compiled = await self.compiled(task, query)
         result = compiled.result
         if query.grid is not None:
             query = replace(query, points=await self.grid(query.grid, result.variables), grid=None)
@@ -173,9 +178,63 @@ class CalculusService(Service):
         if query.operation == "hessian" and query.single and query.classify and points is not None:
             gradients = await self.gradients(query, points)
         limit = self.settings.max_warnings
-        return await self.offload(
+        answered = await self.offload(
             size, lambda: answer(query, result, evaluation, exact, unit, limit, timed_out, points, gradients)
         )
+        decimal = None
+        if query.digits is not None and points is not None:
+            decimal = await self.decimal(query.digits, compiled, points)
+            if answered.values is not None:  # null where the float value is null: the point's status stands
+                missing = np.isnan(answered.values.reshape(len(answered.values), -1))
+                decimal = tuple(
+                    tuple(None if gone else text for text, gone in zip(row, holes, strict=True))
+                    for row, holes in zip(decimal, missing, strict=True)
+                )
+        made = provenance([d.expr for d in result.derivatives], exact is not None, cached)
+        answered = replace(answered, decimal=decimal, provenance=made)
+        if query.check and points is not None and answered.values is not None:
+            answered = self.check(answered, compiled, points)
+        if query.single and points is not None and answered.status_label == "non_differentiable":
+            answered = replace(answered, sides=_sides(answered, compiled, points))
+        return answered
+
+    def check(self, answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
+        """The independent numeric derivative at the point (f by central differences, a few dozen evaluations)."""
+        result = compiled.result
+        assert answered.values is not None
+        wrt = [result.variables.index(name) for name in result.wrt]
+        found = numeric_check(
+            lambda matrix: compiled.evaluator.evaluate(matrix).functions,
+            points.matrix[0],
+            answered.query.operation,
+            wrt,
+            len(result.functions),
+            len(result.variables),
+            answered.values[0].ravel(),
+        )
+        if False not in found.agrees:
+            return replace(answered, check=found)
+        detail = "the numeric check disagrees with the symbolic value beyond its error estimate"
+        note = Note("check_disagrees", detail, 0, answered.status_label)
+        return replace(answered, check=found, notes=answered.notes + Notes((note,)))
+
+    async def decimal(self, digits: int, compiled: Compiled, points: Points) -> tuple[tuple[str | None, ...], ...]:
+        """The values to ``digits`` significant digits, computed with MPFR from the symbolic result in a worker."""
+        if digits > self.settings.max_digits:
+            raise located(
+                LimitExceeded,
+                f"digits {digits} is above the limit of {self.settings.max_digits} (NABLA_MAX_DIGITS)",
+                ("body", "digits"),
+            )
+        result = compiled.result
+        inputs = result.variables + result.parameters
+        rows = (
+            [points.exact]
+            if points.exact is not None
+            else [tuple(sp.Rational(float(v)) for v in row) for row in points.matrix]
+        )
+        derivatives = tuple(d.expr for d in result.derivatives)
+        return await self.pool.run(decimal_rows, derivatives, inputs, rows, digits)
 
     async def grid(self, grid: Any, variables: tuple[str, ...]) -> np.ndarray:
         """The points of a grid (its exact bounds evaluated in a worker), refused before any work when too large."""
@@ -262,6 +321,23 @@ class CalculusService(Service):
             )
         except TooComplex:
             return None
+
+
+def _sides(
+    answered: CalculusAnswer, compiled: Compiled, points: Points
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The one-sided first derivatives at a non-differentiable point (first-order answers only)."""
+    result = compiled.result
+    if len(result.wrt) > 1 or answered.query.operation == "hessian":
+        return None
+    n = len(result.variables)
+    if answered.query.operation == "derivative":
+        entries = [(0, result.variables.index(result.wrt[0]))] if result.wrt else []
+    else:
+        entries = [(i, j) for i in range(len(result.functions)) for j in range(n)]
+    if not entries:
+        return None
+    return one_sided(lambda m: compiled.evaluator.evaluate(m).functions, points.matrix[0], entries)
 
 
 def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:

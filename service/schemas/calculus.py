@@ -37,6 +37,33 @@ else:
 class _Request(EvaluationFields, VariablesField):
     """What every calculus request has besides its function(s)."""
 
+    digits: int | None = Field(
+        None,
+        ge=1,
+        le=limits.HARD_MAX_DIGITS,
+        description=(
+            "Also return the values as decimal strings (`decimal`, the shape of `value`/`values`) correct to this "
+            "many significant digits, computed with MPFR/mpmath from the symbolic derivative (a float coordinate is "
+            f"taken as its exact binary value); at most NABLA_MAX_DIGITS, default {limits.MAX_DIGITS}."
+        ),
+        examples=[50],
+    )
+    check: bool = Field(
+        False,
+        description=(
+            "Also return `check {value, error_estimate, agrees}`: an independent numeric derivative (central "
+            "differences of f extrapolated by Richardson, as numdifftools does) the shape of `value`, its error "
+            "estimate, and whether it agrees with the symbolic value (a `check_disagrees` warning when not). With "
+            "`at` only; derivatives of order above 4 are not checked (null)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_at_a_point(self) -> _Request:
+        if self.check and self.at is None:
+            raise ValueError("'check' is computed at one point: give 'at' (not 'points' or 'grid')")
+        return self
+
 
 def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> CalculusQuery:
     return CalculusQuery(
@@ -47,6 +74,8 @@ def _query(request: _Request, operation: str, functions: tuple[str, ...]) -> Cal
         at=request.at,
         points=request.points,
         grid=request.grid,
+        digits=request.digits,
+        check=request.check,
     )
 
 

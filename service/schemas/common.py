@@ -305,6 +305,14 @@ class AnswerWarning(BaseModel):
     status: PointStatus | None = Field(description="The point's status, for calculus answers.")
     field: str | None = Field(description="The array of the answer holding the value concerned.", examples=[None])
     index: int | None = Field(description="The index of the value in `field`.", examples=[None])
+    left: Any = Field(
+        None,
+        description=(
+            "A non_differentiable point (with `at`, first derivatives): the left derivatives, the shape of `value`, "
+            "when the left and right ones both exist (abs(x) at 0: -1)."
+        ),
+    )
+    right: Any = Field(None, description="Beside `left`: the right derivatives (abs(x) at 0: 1).")
 
 
 class WarningsFields(BaseModel):
@@ -343,6 +351,29 @@ class EvaluationResponse(BaseModel):
         None, description="The points whose values are null, and why (the first NABLA_MAX_WARNINGS of them)."
     )
     warnings_omitted: int | None = Field(None, description="How many more warnings there were than `warnings` lists.")
+    decimal: Any = Field(
+        None,
+        description=(
+            "With `digits`: the values as decimal strings, the shape of `value`/`values` (null where not finite)."
+        ),
+        examples=[["0.45663698427098580137675599161"]],
+    )
+    check: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "With `check: true`: {value, error_estimate, agrees}, each the shape of `value`: the numeric derivative, "
+            "its error estimate, and whether it agrees with the symbolic value."
+        ),
+        examples=[{"value": 2.0000000000000004, "error_estimate": 3e-13, "agrees": True}],
+    )
+    provenance: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "How the answer was computed: {method: symbolic | exact, engine: 'symengine X.Y' | 'sympy X.Y', cached "
+            "(the compiled derivative came from the cache)}."
+        ),
+        examples=[{"method": "symbolic", "engine": "symengine 0.15.0", "cached": False}],
+    )
 
 
 class ErrorLocation(BaseModel):

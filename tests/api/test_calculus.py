@@ -160,6 +160,8 @@ class TestDerivative:
                 "status": "non_differentiable",
                 "field": None,
                 "index": None,
+                "left": -1.0,
+                "right": 1.0,
             }
         ]
 

@@ -1,0 +1,147 @@
+"""Trust fields of the calculus endpoints over HTTP: `digits` (decimal values checked against mpmath at N + 20
+digits), `provenance`, and `parameters` as names kept symbolic."""
+
+from __future__ import annotations
+
+import httpx
+import mpmath
+import numpy as np
+import pytest
+
+from tests.api.answers import ok, problem
+
+pytestmark = pytest.mark.anyio
+
+
+def _digits_agree(text: str, truth: mpmath.mpf, digits: int) -> None:
+    """``text`` is ``truth`` correct to ``digits`` significant digits (half a unit in the last place)."""
+    with mpmath.workdps(digits + 20):
+        error = abs(mpmath.mpf(text) - truth)
+        assert error <= abs(truth) * mpmath.mpf(10) ** (1 - digits) / 2
+
+
+class TestDigits:
+    @pytest.mark.parametrize("digits", [1, 15, 50, 200])
+    async def test_derivative_at_an_exact_point(self, client: httpx.AsyncClient, digits: int) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "sin(x)*exp(x)", "at": ["1/3"], "digits": digits})
+        with mpmath.workdps(digits + 20):
+            x = mpmath.mpf(1) / 3
+            truth = mpmath.cos(x) * mpmath.exp(x) + mpmath.sin(x) * mpmath.exp(x)
+            _digits_agree(answer["decimal"], truth, digits)
+
+    async def test_float_point_is_its_binary_value(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "x^3", "at": [0.1], "digits": 40})
+        with mpmath.workdps(60):
+            truth = 3 * mpmath.mpf(0.1) ** 2  # mpf(0.1) is the double nearest 0.1, exactly
+            _digits_agree(answer["decimal"], truth, 40)
+
+    async def test_gradient_shape_and_null_where_not_finite(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(
+            client, "/v1/gradient", {"function": "log(x) + y^2", "points": [[2, 3], [0, 1]], "digits": 30}
+        )
+        first, second = answer["decimal"]
+        _digits_agree(first[0], mpmath.mpf("0.5"), 30)
+        _digits_agree(first[1], mpmath.mpf(6), 30)
+        assert second == [None, None]
+
+    async def test_hessian_matrix_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/hessian", {"function": "exp(x*y)", "at": [1, 2], "digits": 25})
+        with mpmath.workdps(45):
+            e2 = mpmath.exp(2)
+            truth = [[4 * e2, 3 * e2], [3 * e2, e2]]
+        for row, true_row in zip(answer["decimal"], truth, strict=True):
+            for text, value in zip(row, true_row, strict=True):
+                _digits_agree(text, value, 25)
+
+    async def test_above_the_limit(self, client: httpx.AsyncClient) -> None:
+        found = await problem(
+            client, "/v1/derivative", {"function": "x^2", "at": [1], "digits": 1001}, 422, "limit_exceeded"
+        )
+        assert found["errors"][0]["msg"] == "digits 1001 is above the limit of 1000 (NABLA_MAX_DIGITS)"
+
+    async def test_zero_is_refused(self, client: httpx.AsyncClient) -> None:
+        found = await problem(
+            client, "/v1/derivative", {"function": "x^2", "at": [1], "digits": 0}, 422, "validation_error"
+        )
+        assert found["errors"][0]["msg"] == "Input should be greater than or equal to 1"
+
+
+class TestProvenance:
+    async def test_engine_and_cache(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "x^2*cos(x) + 17*x", "at": [1]}
+        first = await ok(client, "/v1/derivative", body)
+        second = await ok(client, "/v1/derivative", body)
+        assert first["provenance"]["method"] == "symbolic"
+        assert first["provenance"]["engine"].startswith("symengine ")
+        assert first["provenance"]["cached"] is False
+        assert second["provenance"]["cached"] is True
+
+    async def test_sympy_engine_and_exact_method(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "abs(x)^3 + 19*x", "at": ["1/2"]})
+        assert answer["provenance"]["method"] == "exact"
+        assert answer["provenance"]["engine"].startswith("sympy ")
+
+
+class TestParameterNames:
+    async def test_symbols_kept(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/gradient", {"function": "a*x^2 + b*y", "parameters": ["a", "b"]})
+        assert answer["variables"] == ["x", "y"]
+        assert answer["parameters"] == ["a", "b"]
+        assert answer["gradient"]["expressions"] == ["2*a*x", "b"]
+
+    async def test_no_point_with_names(self, client: httpx.AsyncClient) -> None:
+        found = await problem(
+            client, "/v1/gradient", {"function": "a*x", "parameters": ["a"], "at": [1]}, 422, "validation_error"
+        )
+        assert found["errors"][0]["msg"] == (
+            "parameters given as names stay symbols, so there is nothing to evaluate at a point; give "
+            "them values ({name: value}) or no at, points or grid"
+        )
+
+
+class TestCheck:
+    async def test_derivative_agrees(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "x^2*sin(x)", "order": 2, "at": [1], "check": True})
+        with mpmath.workdps(50):
+            truth = float(mpmath.diff(lambda t: t**2 * mpmath.sin(t), 1, 2))
+        assert answer["check"]["agrees"] is True
+        assert abs(answer["check"]["value"] - truth) <= 10 * answer["check"]["error_estimate"] + 1e-9
+        assert not [w for w in answer["warnings"] if w["code"] == "check_disagrees"]
+
+    async def test_hessian_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/hessian", {"function": "sin(x)*exp(y)", "at": [1, 0.5], "check": True})
+        assert answer["check"]["agrees"] == [[True, True], [True, True]]
+        truth = [
+            [-np.sin(1) * np.exp(0.5), np.cos(1) * np.exp(0.5)],
+            [np.cos(1) * np.exp(0.5), np.sin(1) * np.exp(0.5)],
+        ]
+        assert np.allclose(answer["check"]["value"], truth, rtol=1e-9)
+
+    async def test_jacobian_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/jacobian", {"functions": ["x*y", "exp(x)"], "at": [1, 2], "check": True})
+        assert np.allclose(answer["check"]["value"], [[2, 1], [np.e, 0]], rtol=1e-9, atol=1e-9)
+
+    async def test_needs_at(self, client: httpx.AsyncClient) -> None:
+        found = await problem(
+            client, "/v1/gradient", {"function": "x*y", "points": [[1, 2]], "check": True}, 422, "validation_error"
+        )
+        assert found["errors"][0]["msg"] == "'check' is computed at one point: give 'at' (not 'points' or 'grid')"
+
+
+class TestOneSided:
+    async def test_abs_at_zero(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "abs(x)", "at": [0]})
+        (warning,) = answer["warnings"]
+        assert warning["code"] == "non_differentiable"
+        assert (warning["left"], warning["right"]) == (-1.0, 1.0)
+
+    async def test_gradient_shape(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/gradient", {"function": "abs(x - 1) + 3*y", "at": [1, 2]})
+        (warning,) = answer["warnings"]
+        assert warning["left"] == pytest.approx([-1.0, 3.0], rel=1e-9)
+        assert warning["right"] == pytest.approx([1.0, 3.0], rel=1e-9)
+
+    async def test_none_when_a_side_is_infinite(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "sqrt(abs(x))", "at": [0]})
+        (warning,) = answer["warnings"]
+        assert "left" not in warning
