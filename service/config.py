@@ -86,6 +86,9 @@ class Settings(BaseSettings):
 
     # Numeric work (in the web process).
     max_points: int = Field(default.MAX_POINTS, ge=1, description="Points in one batch.")
+    max_output_values: int = Field(
+        default.MAX_OUTPUT_VALUES, ge=1, description="Numbers in one answer: points x entries (a Hessian has n x n)."
+    )
     max_body_bytes: int = Field(default.MAX_BODY_BYTES, ge=1024, description="Bytes in one request body.")
     max_header_bytes: int = Field(
         default.MAX_HEADER_BYTES, ge=1024, description="Bytes of one request's request line and headers (431 above)."

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from service import __version__
 from service.api import calculus, distributions, geometry, health, matrix, optimize, plots, stochastic
+from service.api.bodies import MSGPACK_TYPES
 from service.api.fast import CachedCalculus
 from service.config import Settings, get_settings
 from service.errors import add_exception_handlers
@@ -61,7 +62,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Outermost last: request id, metrics and access log in one pass, then CORS, then gzip.
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=settings.gzip_level)
+    # msgpack answers are left alone: float64 bits barely compress, and gzip would hold a copy of a streamed answer.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=settings.gzip_min_bytes,
+        compresslevel=settings.gzip_level,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *sorted(MSGPACK_TYPES)),
+    )
     if settings.cors_origins:  # inside the access log, outside every response: errors are readable cross-origin too
         app.add_middleware(CORS, origins=settings.cors_origin_list())
     metrics = HttpMetrics(app.state)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from service.api.deps import Calculus
 from service.api.routing import JSONRoute, reply
-from service.present.calculus import present
+from service.present.calculus import body as present
 from service.schemas.calculus import (
     DerivativeRequest,
     DerivativeResponse,

@@ -48,7 +48,7 @@ async def distributions(request: Request) -> Response:
     ),
 )
 async def statistics(family: Family, body: StatisticsRequest, service: Distributions) -> Response:
-    return await reply(service, present.statistics, await service.statistics(body.to_query(family)))
+    return await reply(service, present.statistics_body, await service.statistics(body.to_query(family)))
 
 
 @router.post(
@@ -61,4 +61,4 @@ async def statistics(family: Family, body: StatisticsRequest, service: Distribut
     ),
 )
 async def fit(family: Family, body: FitRequest, service: Distributions) -> Response:
-    return await reply(service, present.fit, await service.fit(body.to_query(family)))
+    return await reply(service, present.fit_body, await service.fit(body.to_query(family)))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from service.api.deps import CriticalPoints, LevelSet, Taylor
 from service.api.routing import JSONRoute, reply
-from service.present.geometry import present_critical_points, present_level_set, present_taylor
+from service.present import geometry as present
 from service.schemas.geometry import (
     CriticalPointsRequest,
     CriticalPointsResponse,
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["geometry"], route_class=JSONRoute)
     ),
 )
 async def taylor(body: TaylorRequest, service: Taylor) -> Response:
-    return await reply(service, present_taylor, await service.answer(body.to_query()))
+    return await reply(service, present.taylor, await service.answer(body.to_query()))
 
 
 @router.post(
@@ -44,7 +44,7 @@ async def taylor(body: TaylorRequest, service: Taylor) -> Response:
     ),
 )
 async def level_set(body: LevelSetRequest, service: LevelSet) -> Response:
-    return await reply(service, present_level_set, await service.answer(body.to_query()))
+    return await reply(service, present.level_set, await service.answer(body.to_query()))
 
 
 @router.post(
@@ -58,4 +58,4 @@ async def level_set(body: LevelSetRequest, service: LevelSet) -> Response:
     ),
 )
 async def critical_points(body: CriticalPointsRequest, service: CriticalPoints) -> Response:
-    return await reply(service, present_critical_points, await service.answer(body.to_query()))
+    return await reply(service, present.critical_points, await service.answer(body.to_query()))

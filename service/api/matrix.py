@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from service.api.deps import Matrix
 from service.api.routing import JSONRoute, reply
-from service.present.matrix import present
+from service.present.matrix import body as present
 from service.schemas.matrix import MatrixRequest, MatrixResponse
 
 router = APIRouter(prefix="/v1", tags=["matrix"], route_class=JSONRoute)

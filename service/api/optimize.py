@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from service.api.deps import Optimize
 from service.api.routing import JSONRoute, reply
-from service.present.optimize import present
+from service.present.optimize import body as present
 from service.schemas.optimize import OptimizeRequest, OptimizeResponse
 
 router = APIRouter(prefix="/v1", tags=["optimize"], route_class=JSONRoute)

@@ -1,48 +1,40 @@
-"""The route class of the JSON API: bodies decoded by orjson (strict JSON: NaN and Infinity are refused); large
-bodies decoded in a thread with their batch left as text; any declared content type read as JSON."""
+"""The route class of the API: the body read as its ``Content-Type`` says (``service.api.bodies``), large bodies
+decoded in a thread, and the answer encoded as ``Accept`` asks (JSON or msgpack), streamed when it is large."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
-import msgspec
-import orjson
 from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.types import Scope
 
-from service.compute.points import RawJSON
+from service.api.bodies import answer_type, body_type, decode_json, decode_large_json, decode_msgpack
+from service.present.encoding import JSON, MSGPACK, Body, encode, encode_msgpack, json_chunks, msgpack_parts
 from service.runtime.base import Service
 
 _THREAD_DECODE_BYTES = 256 * 1024
+_ANSWER_TYPE: ContextVar[str] = ContextVar("answer_type", default=JSON)
 
 
-def decode_large(body: bytes) -> Any:
-    """A large body decoded but for its ``points``, kept as JSON text (``RawJSON``): the batch is decoded later,
-    in pieces, off the event loop. msgspec finds the end of each member without building it."""
-    try:
-        members = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return orjson.loads(body)  # not an object, or not JSON: orjson's answer and error are the usual ones
-    return {k: _member(k, bytes(v)) for k, v in members.items()}
+class DecodedRequest(Request):
+    """A request whose body, of type ``kind``, is decoded once (in a thread when large) and handed to FastAPI as
+    the JSON value it stands for."""
 
+    kind = JSON
 
-def _member(key: str, text: bytes) -> Any:
-    if key == "points" and text.lstrip()[:1] in (b"[", b"{"):
-        return RawJSON(text)
-    return orjson.loads(text)
-
-
-class JSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
+            msgpack = self.kind == MSGPACK
             if len(body) > _THREAD_DECODE_BYTES:
-                self._json = await asyncio.to_thread(decode_large, body)
+                self._json = await asyncio.to_thread(decode_msgpack if msgpack else decode_large_json, body)
             else:
-                self._json = orjson.loads(body)
+                self._json = decode_msgpack(body) if msgpack else decode_json(body)
         return self._json
 
 
@@ -51,21 +43,20 @@ class JSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
-            return await handler(JSONRequest(_as_json(request.scope), request.receive))
+            decoded = DecodedRequest(_as_json(request.scope), request.receive)
+            if request.method not in ("GET", "HEAD"):
+                decoded.kind = body_type(request.headers.get("content-type", ""))
+            _ANSWER_TYPE.set(answer_type(request.headers.get("accept", "")))
+            return await handler(decoded)
 
         return route
 
 
 def _as_json(scope: Scope) -> Scope:
-    """Every body is read as JSON, whatever its declared type: ``curl -d '{...}'`` without a content-type header
-    sends form encoding. A body that is not JSON still gets its 400 problem."""
+    """FastAPI is told every body is JSON: ``DecodedRequest.json`` gives the value, whatever the body's type was.
+    A body that does not decode still gets its 400 problem."""
     headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
     return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
-
-
-def json_response(body: bytes, status_code: int = 200) -> Response:
-    """A response whose body is already JSON bytes."""
-    return Response(body, status_code=status_code, media_type="application/json")
 
 
 class Answer(Protocol):
@@ -76,9 +67,26 @@ class Answer(Protocol):
 A = TypeVar("A", bound=Answer)
 
 
-async def reply(service: Service, present: Callable[[A], bytes], answer: A) -> Response:
-    """The JSON response of ``answer``, presented off the event loop when it is large."""
-    return json_response(await service.offload(answer.size, lambda: present(answer)))
+async def reply(service: Service, present: Callable[[A], Body], answer: A) -> Response:
+    """The response of ``answer`` in the type ``Accept`` asked for, presented off the event loop when it is large,
+    and then streamed: the JSON a block of rows at a time, the msgpack with its arrays sent from their own memory,
+    so that the web process never holds a second whole copy of a large answer."""
+    media = _ANSWER_TYPE.get()
+    if answer.size <= service.settings.inline_batch_values:
+        body = present(answer)
+        return Response(encode_msgpack(body) if media == MSGPACK else encode(body), media_type=media)
+    body = await service.offload(answer.size, lambda: present(answer))
+    if media == JSON:
+        return StreamingResponse(json_chunks(body), media_type=media)
+    parts = msgpack_parts(body)
+    length = sum(len(p) for p in parts)
+    return StreamingResponse(_sent(parts), media_type=media, headers={"Content-Length": str(length)})
+
+
+def _sent(parts: list[bytes | memoryview]) -> Iterable[bytes | memoryview]:
+    """The parts in order, each let go once sent."""
+    while parts:
+        yield parts.pop(0)
 
 
 async def image_reply(present: Callable[[A], bytes], media_type: Callable[[A], str], answer: A) -> Response:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from service.api.deps import Stochastic
 from service.api.routing import JSONRoute, reply
-from service.present.stochastic import present
+from service.present.stochastic import body as present
 from service.schemas.stochastic import StochasticRequest, StochasticResponse
 
 router = APIRouter(prefix="/v1", tags=["stochastic"], route_class=JSONRoute)

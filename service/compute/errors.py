@@ -2,6 +2,8 @@
 
     NablaError
     ├── MalformedJSON              400  the body is not JSON
+    │   └── MalformedMsgpack       400  an application/msgpack body that is not msgpack, or not a map
+    ├── UnsupportedMediaType       415  a body of a type the service does not speak (JSON and msgpack only)
     ├── InvalidRequest             422  the body does not match the request schema (a field missing, mistyped, unknown)
     ├── NotFound                   404  no such path
     ├── MethodNotAllowed           405  the path exists, the method does not
@@ -91,6 +93,17 @@ class MalformedJSON(NablaError):
     type = "malformed_json"
     title = "Malformed JSON"
     status = 400
+
+
+class MalformedMsgpack(MalformedJSON):
+    type = "malformed_msgpack"
+    title = "Malformed msgpack"
+
+
+class UnsupportedMediaType(NablaError):
+    type = "unsupported_media_type"
+    title = "Unsupported media type"
+    status = 415
 
 
 class InvalidRequest(NablaError):
@@ -202,6 +215,8 @@ class InternalError(NablaError):
 
 ERROR_CLASSES: tuple[type[NablaError], ...] = (
     MalformedJSON,
+    MalformedMsgpack,
+    UnsupportedMediaType,
     InvalidRequest,
     NotFound,
     MethodNotAllowed,

@@ -35,6 +35,7 @@ MAX_POINTS = 2_000_000
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024  # the request line and headers of one request (431 above)
 INLINE_BATCH_VALUES = 20_000
+MAX_OUTPUT_VALUES = 20_000_000  # numbers in one answer (points x entries); sized in deploy/README.md "Memory"
 CACHE_SIZE = 512
 REFINE_POINTS = 32
 MATRIX_MAX_WORK = 60_000_000  # entries of all intermediate arrays of one matrix-derivative evaluation (~480 MB)

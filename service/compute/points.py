@@ -210,12 +210,27 @@ def check_shapes(variables: Sequence[str], at: Any = None, points: Any = None, d
         _check_point(at, variables, ("at",))
     if direction is not None:
         _check_point(direction, variables, ("direction",))
-    if isinstance(points, list) and points and isinstance(points[0], list | Mapping):
+    if isinstance(points, np.ndarray):
+        _check_matrix(points, variables)
+    elif isinstance(points, list) and points and isinstance(points[0], list | Mapping):
         _check_point(points[0], variables, ("points", 0))
     elif isinstance(points, Mapping):
         extra = [k for k in points if k not in variables]
         if extra or any(n not in points for n in variables):
             _columns_error(variables, extra)
+
+
+def _check_matrix(points: np.ndarray, names: Sequence[str]) -> None:
+    """A batch sent as a binary array (msgpack): N x n for n variables, finite."""
+    if points.ndim != 2 or points.shape[1] != len(names):
+        raise _error(
+            f"points has shape {list(points.shape)}; it must be [N, {len(names)}]: one row per point, one column "
+            f"per variable ({', '.join(names)})",
+            ("points",),
+        )
+    if not np.isfinite(points).all():
+        row, column = np.argwhere(~np.isfinite(points))[0]
+        raise _error(f"points[{row}][{column}] is {points[row, column]}; coordinates must be finite", ("points",))
 
 
 def _columns_error(names: Sequence[str], extra: Sequence[str]) -> NoReturn:
@@ -294,6 +309,7 @@ def decode_batch(raw: Any, width: int, max_points: int) -> Any:
 
 def _rows(raw: Any, names: Sequence[str], max_points: int, constants: Constants) -> np.ndarray:
     if isinstance(raw, np.ndarray):
+        _check_matrix(raw, names)
         _check_count(len(raw), max_points)
         return raw
     if isinstance(raw, RawJSON):

@@ -23,7 +23,7 @@ import sympy as sp
 from service.compute import calculus
 from service.compute.answer import CalculusAnswer, answer
 from service.compute.calculus import CalculusQuery, CalculusResult, CalculusTask
-from service.compute.errors import LimitExceeded, TooComplex, located
+from service.compute.errors import LimitExceeded, TooComplex, TooLarge, located
 from service.compute.exact import ExactValues, exact_values
 from service.compute.geometry import unit_direction
 from service.compute.grid import expand_grid, grid_shape
@@ -162,6 +162,8 @@ class CalculusService(Service):
             query = replace(query, points=await self.grid(query.grid, result.variables), grid=None)
         size = _batch_size(query) * max(1, len(result.derivatives))
         batch, strings = await self.offload(size, lambda: self.decode(query, len(result.variables)))
+        if batch is not None:
+            self.check_output(_count(batch), len(result.derivatives))
         constants = await self.constants(strings)
         unit = None
         if query.operation == "directional":
@@ -250,6 +252,18 @@ class CalculusService(Service):
         compiled = await self.compiled(self.task(gradient), gradient)
         values: np.ndarray = compiled.evaluator.evaluate(points.matrix).values
         return values
+
+    def check_output(self, points: int, entries: int) -> None:
+        """``TooLarge`` when the answer would hold more than ``max_output_values`` numbers, before any evaluation:
+        memory for the values, then for their encoding, grows with that product, not with the body."""
+        total, limit = points * max(1, entries), self.settings.max_output_values
+        if total > limit:
+            raise located(
+                TooLarge,
+                f"the answer would hold {points} points x {entries} values = {total} values; the limit is {limit} "
+                "(NABLA_MAX_OUTPUT_VALUES); send the points in smaller batches",
+                ("body", "points"),
+            )
 
     def decode(self, query: CalculusQuery, width: int) -> tuple[Any, list[str]]:
         """The batch (a matrix when it is plain numbers) and every exact string of the request."""
@@ -348,7 +362,11 @@ def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:
 
 
 def _batch_size(query: CalculusQuery) -> int:
-    points = query.points
+    return _count(query.points)
+
+
+def _count(points: Any) -> int:
+    """The number of points of a batch (an upper estimate while it is JSON text)."""
     if isinstance(points, np.ndarray):
         return len(points)
     if isinstance(points, RawJSON):
