@@ -13,6 +13,7 @@ import pytest
 from service import __version__, cli
 from service.config import ServerSettings
 from service.observability.logs import log_config
+from service.protocol import BoundedHttpTools
 
 Runs = list[dict[str, Any]]
 
@@ -47,7 +48,7 @@ def expected_run(**server: Any) -> dict[str, Any]:
         "port": settings.port,
         "workers": settings.workers,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": BoundedHttpTools,  # httptools with a bound on the header section (service/protocol.py)
         "log_config": log_config(cli.Settings()),
         "access_log": False,
         "timeout_keep_alive": settings.timeout_keep_alive,
