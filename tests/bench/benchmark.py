@@ -161,7 +161,7 @@ def target_1(rounds: int = 3) -> None:
     """Cached single-point gradient under wrk, as shipped (``python -m service``: JSON access log, metrics, request
     ids), against a bare FastAPI endpoint served by the same uvicorn with the same flags; rounds interleaved."""
     if not wrk.available():
-        print("target 1: wrk is not installed (apt-get install wrk): not measured", flush=True)  # noqa: T201
+        print("target 1: wrk is not installed (apt-get install wrk): not measured", flush=True)  # noqa: T201 (a command-line report)
         return
     nabla, framework, bare = Served(NABLA), Served(NABLA, {"NABLA_FAST_PATH": "false"}), Served(BARE)
     try:
@@ -193,7 +193,7 @@ def target_1(rounds: int = 3) -> None:
     p50 = [n.p50_ms / b.p50_ms for n, b in zip(quiet["nabla"], quiet["bare"], strict=True)]
     median = statistics.median(ratios)
     report(1, f"cached gradient req/s vs bare FastAPI ({spread(ratios)})", median, median >= 1.0, ">= 1.0")
-    print(f"  the framework path (NABLA_FAST_PATH=false) vs bare: {spread(framework_ratios)}", flush=True)  # noqa: T201
+    print(f"  the framework path (NABLA_FAST_PATH=false) vs bare: {spread(framework_ratios)}", flush=True)  # noqa: T201 (report)
     latency = statistics.median(p50)
     report(1, f"unloaded p50 latency vs bare ({spread(p50)}; one connection)", latency, latency <= 1.0, "<= 1.0")
 
