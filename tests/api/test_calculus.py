@@ -17,18 +17,11 @@ import mpmath
 import numpy as np
 import pytest
 
+from tests.api.answers import ok
+
 pytestmark = pytest.mark.anyio
 
 REL = 1e-12
-
-
-async def ok(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON answer of a request that must succeed."""
-    response = await client.post(path, json=body)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 def mp_derivative(f: Callable[..., Any], point: float | tuple[float, ...], orders: int | tuple[int, ...]) -> float:
