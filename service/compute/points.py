@@ -204,6 +204,29 @@ def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> li
     return [_number(v, (*loc, i), constants) for i, v in enumerate(raw)]
 
 
+def plain_point(raw: Any, names: Sequence[str]) -> list[float] | None:
+    """The coordinates of a point given as plain numbers, one per name (an array in order, or an object with exactly
+    the names), each a float or an integer that a float holds exactly; None for anything else, which the checked way
+    (``read_points``) reads or refuses in its own words."""
+    if isinstance(raw, Mapping):
+        if len(raw) != len(names):
+            return None
+        try:
+            raw = [raw[n] for n in names]
+        except KeyError:
+            return None
+    if not isinstance(raw, list) or len(raw) != len(names):
+        return None
+    for value in raw:
+        kind = type(value)
+        if kind is not float and not (kind is int and -_EXACT_INTEGERS <= value <= _EXACT_INTEGERS):
+            return None
+    return [float(v) for v in raw]
+
+
+_EXACT_INTEGERS = 2**53
+
+
 def check_shapes(variables: Sequence[str], at: Any = None, points: Any = None, direction: Any = None) -> None:
     """The sizes of a point, a batch (its columns, or its first row) and a direction against the variables: cheap
     checks that read no values, so that a request of the wrong shape is refused before any symbolic work."""
