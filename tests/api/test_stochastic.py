@@ -44,7 +44,8 @@ class TestAnswer:
         assert body["expectation"] == {"expression": "theta^2 + 1", "latex": r"\theta^{2} + 1"}
         assert body["exact_derivatives"] == {"expressions": ["2*theta"], "latex": [r"2 \theta"]}
         assert (body["samples"], body["seed"], body["wrt"], body["at"]) == (200_000, 7, ["theta"], {"theta": 1.5})
-        assert set(body["variance"]) == {"pathwise", "score"}
+        assert body["variance"]["measure_valued"] is None  # no discrete law
+        assert set(body["variance"]) == {"pathwise", "score", "measure_valued"}
 
     async def test_the_same_seed_gives_the_same_numbers(self, client: httpx.AsyncClient) -> None:
         first = (await client.post(PATH, json=NORMAL_MEAN)).json()

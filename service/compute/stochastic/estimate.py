@@ -140,19 +140,33 @@ class CompiledSurrogate:
 
     @classmethod
     def of(cls, surrogate: Surrogate) -> CompiledSurrogate:
-        exprs = [surrogate.value, *surrogate.direct, *(surrogate.score or ())]
+        differences = [e for piece in surrogate.differences for e in piece.exprs]
+        exprs = [surrogate.value, *surrogate.direct, *(surrogate.score or ()), *differences]
         return cls(surrogate, Compiled.of(exprs), len(surrogate.direct))
 
     def derivative_samples(self, columns: Columns, size: int) -> np.ndarray:
-        """(size, k): ``dF/dtheta + (F - b) dS/dtheta`` with the leave-one-out mean of ``F`` as baseline ``b``; a
-        draw where ``F`` itself is not finite is NaN in every column (``E[f]`` does not exist there)."""
+        """(size, k): ``dF/dtheta + (F - b) dS/dtheta`` with the leave-one-out mean of ``F`` as baseline ``b``, plus
+        each coupled variable's differences; a draw where ``F`` itself is not finite is NaN in every column
+        (``E[f]`` does not exist there)."""
         values = self.compiled(columns, size)
         k = self.count
         value = values[:, :1]
         samples = values[:, 1 : 1 + k]
+        start = 1 + k
         if self.surrogate.score is not None:
             baseline = (value.sum() - value) / (size - 1)
-            samples = samples + (value - baseline) * values[:, 1 + k :]
+            samples = samples + (value - baseline) * values[:, start : start + k]
+            start += k
+        for piece in self.surrogate.differences:
+            width = len(piece.weights)
+            chain = values[:, start : start + k]
+            weights = values[:, start + k : start + k + width]
+            shifted = values[:, start + k + width : start + k + 2 * width]
+            start += k + 2 * width
+            # A term of weight 0 is absent (F may be undefined where the law never goes: sqrt(X - 1) at X = 0),
+            # and so is a variable whose parameter does not move with this theta.
+            total = np.where(weights == 0, 0.0, weights * shifted).sum(axis=1, keepdims=True)
+            samples = samples + np.where(chain == 0, 0.0, chain * total)
         return np.where(np.isfinite(value), samples, np.nan)
 
     def estimate(self, columns: Columns, size: int) -> Estimates:
