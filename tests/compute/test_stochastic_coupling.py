@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 from service.compute.distributions.families import FAMILIES
 from service.compute.errors import InvalidInput, NablaError
 from service.compute.stochastic import run
-from tests.compute.test_stochastic import PROBLEMS, Problem, task
+from tests.compute.test_stochastic import (
+    PROBLEMS,
+    REPEATS,
+    Problem,
+    assert_covers_at_nominal_rate,
+    assert_unbiased,
+    task,
+)
 
 Pmf = Callable[[int, Any], Any]
 
@@ -122,6 +129,40 @@ def test_the_coupling_has_the_lower_variance_on_the_same_draws(problem: Problem)
     assert scored is not None
     assert all(3 * c < s for c, s in zip(coupled, scored, strict=True)), (coupled, scored)
     assert result.variance["pathwise"] is None
+
+
+class TestAutoChoosesPerVariable:
+    """auto takes, per discrete variable, the coupling or the score: whichever has the lower variance on a pilot."""
+
+    # E[cos(pi X)] = E[(-1)^X] = exp(-2 lam) for X ~ Poisson(lam): derivative -2 exp(-2 lam) = -2 exp(-10) at 5.
+    # The coupling's samples are +-2 (cos(pi (X + 1)) - cos(pi X)), the score's nearly 0: the score is lower here.
+    OSCILLATING = ("cos(pi*X)", {"X": ("poisson", {"lam": "t"})}, {"t": 5.0})
+
+    def test_the_score_where_it_is_lower(self) -> None:
+        result = run(task(*self.OSCILLATING, samples=50_000, seed=2))
+        assert (result.estimator, dict(result.treatments)) == ("score", {"X": "score"})
+        coupled, scored = result.variance["measure_valued"], result.variance["score"]
+        assert coupled is not None
+        assert scored is not None
+        assert coupled[0] > 10 * scored[0]
+        assert result.standard_error[0] == pytest.approx((scored[0] / 50_000) ** 0.5)
+        assert_covers(result, -2 * float(mp.exp(-10)))
+
+    def test_per_variable(self) -> None:
+        # X's score term is (F - b) d/dt log p(X), and F carries the noise of the other variable: with 10 sqrt(N)
+        # in F (N ~ Poisson(3t), coupled) that term's variance exceeds the coupling's +-2, so X keeps its coupling;
+        # with sqrt(N) of a fixed law it stays below, and X alone is scored.
+        random = {"X": ("poisson", {"lam": "t"}), "N": ("poisson", {"lam": "3*t"})}
+        result = run(task("cos(pi*X) + 10*sqrt(N)", random, {"t": 5.0}, samples=20_000, seed=2))
+        assert dict(result.treatments) == {"X": "measure_valued", "N": "measure_valued"}
+        alone = run(task("cos(pi*X) + sqrt(N)", {"X": random["X"], "N": ("poisson", {"lam": 3})}, {"t": 5.0}))
+        assert dict(alone.treatments) == {"X": "score", "N": "independent"}
+
+    def test_the_choice_does_not_bias_the_estimate(self) -> None:
+        truth = (-2 * float(mp.exp(-10)),)
+        runs = [run(task(*self.OSCILLATING, seed=seed)) for seed in range(REPEATS)]
+        assert_unbiased(runs, truth)
+        assert_covers_at_nominal_rate(runs, truth)
 
 
 def test_a_lone_bernoulli_is_exact() -> None:

@@ -27,10 +27,11 @@ class Difference:
     chain: tuple[EngineExpr, ...]  # dq/dtheta_j, per name of wrt
     weights: tuple[EngineExpr, ...]
     values: tuple[EngineExpr, ...]  # F with the variable replaced, one per weight
+    score: tuple[EngineExpr, ...]  # the variable's own score by theta_j: the alternative auto may take instead
 
     @property
     def exprs(self) -> tuple[EngineExpr, ...]:
-        return (*self.chain, *self.weights, *self.values)
+        return (*self.chain, *self.weights, *self.values, *self.score)
 
 
 def difference(
@@ -40,9 +41,10 @@ def difference(
     params: Mapping[str, sp.Expr],
     function: sp.Expr,
     wrt: Sequence[str],
+    log_density: EngineExpr,
 ) -> Difference:
     """The pieces of ``x``'s coupling: ``params`` are its law's canonical parameters (integer ones as the stand-ins
-    the sampler fills), ``function`` the substituted function."""
+    the sampler fills), ``function`` the substituted function, ``log_density`` its law's (for its score)."""
     q = to_engine(params[coupling.parameter])
     terms = coupling.terms(x, params)
     return Difference(
@@ -50,4 +52,5 @@ def difference(
         tuple(differentiate(q, theta) for theta in wrt),
         tuple(to_engine(weight) for weight, _ in terms),
         tuple(to_engine(function.xreplace({x: replacement})) for _, replacement in terms),
+        tuple(differentiate(log_density, theta) for theta in wrt),
     )

@@ -21,7 +21,9 @@ from service.compute.stochastic.model import (
     ModelSpec,
     RandomSpec,
     Surrogate,
+    Treatment,
     build_model,
+    estimator_of,
     surrogate,
 )
 
@@ -238,15 +240,32 @@ def _exact(task: StochasticTask, at: Mapping[str, float]) -> tuple[ClosedForm | 
         return None, None
 
 
+_PILOT = 2_000  # draws of the pilot on which auto chooses between a coupling and the score
+
+
+def _scored_instead(task: StochasticTask, prepared: Prepared, at: Mapping[str, float]) -> frozenset[str]:
+    """The coupled variables that auto scores instead, chosen on a pilot of independent draws (a seed derived from
+    the request's): choosing on the estimate's own draws would bias it slightly towards the luckier estimator."""
+    if task.estimator != "auto" or not prepared.chosen.surrogate.differences:
+        return frozenset()
+    size = min(task.samples, _PILOT)
+    seed = int(np.random.SeedSequence([task.seed, _PILOT]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return prepared.chosen.lowest_variance(draw(prepared.samplers, at, size, seed), size)
+
+
 def run(task: StochasticTask) -> StochasticResult:
-    """The estimate, its standard error and interval, both estimators' variances and the exact value if found."""
+    """The estimate, its standard error and interval, every estimator's variance and the exact value if found."""
     prepared = prepare(task.model, task.estimator)
     at = dict(task.at)
+    scored = _scored_instead(task, prepared, at)
+    score: Treatment = "score"
+    treatments = {**prepared.chosen.surrogate.treatments, **dict.fromkeys(scored, score)}
     columns = draw(prepared.samplers, at, task.samples, task.seed)
-    estimates = prepared.chosen.estimate(columns, task.samples)
+    estimates = prepared.chosen.estimate(columns, task.samples, scored)
 
     def _estimates(candidate: CompiledSurrogate) -> Estimates:  # the chosen estimator is not evaluated twice
-        return estimates if candidate is prepared.chosen else candidate.estimate(columns, task.samples)
+        reuse = candidate is prepared.chosen and not scored
+        return estimates if reuse else candidate.estimate(columns, task.samples)
 
     se, low, high = _interval(estimates, task.samples, task.confidence)
     variance = {
@@ -257,8 +276,8 @@ def run(task: StochasticTask) -> StochasticResult:
     printed = form.printed() if form is not None and values is not None else None
     return StochasticResult(
         wrt=task.model.wrt,
-        estimator=prepared.chosen.surrogate.estimator,
-        treatments=prepared.chosen.surrogate.treatments,
+        estimator=estimator_of(treatments),
+        treatments=treatments,
         estimate=_optional(estimates.mean),
         standard_error=se,
         low=low,

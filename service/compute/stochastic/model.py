@@ -116,8 +116,13 @@ class Surrogate:
 
     @property
     def estimator(self) -> str:
-        used = {t for t in self.treatments.values() if t != "independent"}
-        return used.pop() if len(used) == 1 else "mixed" if used else "pathwise"
+        return estimator_of(self.treatments)
+
+
+def estimator_of(treatments: Mapping[str, Treatment]) -> str:
+    """The estimator's name: the one treatment used, or mixed (pathwise when every law is independent of theta)."""
+    used = {t for t in treatments.values() if t != "independent"}
+    return used.pop() if len(used) == 1 else "mixed" if used else "pathwise"
 
 
 @dataclass(frozen=True)
@@ -435,4 +440,5 @@ def _difference(variable: Variable, plan: _Plan, function: sp.Expr, wrt: Sequenc
     assert coupling is not None  # only a discrete law with a coupling is treated measure_valued
     params = plan.laws[variable.name]
     stand_ins = {name: variable.stand_in(name) if name in variable.integers else e for name, e in params.items()}
-    return difference(variable.name, variable.symbol, coupling, stand_ins, function, wrt)
+    own_score = to_engine(_log_density(variable, params))  # auto may take it instead, where its variance is lower
+    return difference(variable.name, variable.symbol, coupling, stand_ins, function, wrt, own_score)
