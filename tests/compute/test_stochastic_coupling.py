@@ -37,7 +37,11 @@ LAWS: dict[str, tuple[Callable[[Any], range], Pmf]] = {
     "poisson": (lambda q: range(400), lambda k, q: mp.exp(-q) * q**k / mp.factorial(k)),
     "geometric": (lambda q: range(1, 1500), lambda k, q: (1 - q) ** (k - 1) * q),
 }
-PARAMETER = {"bernoulli": "p", "binomial": "p", "poisson": "lam", "geometric": "p"}
+LAW_PMF: dict[str, Pmf] = {
+    "bernoulli": LAWS["bernoulli"][1],
+    "binomial": lambda k, q: mp.binomial(9, k) * q**k * (1 - q) ** (9 - k),
+    "geometric": LAWS["geometric"][1],
+}
 FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "x^2": lambda x: mp.mpf(x) ** 2,
     "sqrt(x)": lambda x: mp.sqrt(x),
@@ -248,32 +252,62 @@ class TestModels:
         assert_covers(result, truth)
 
 
-# K ~ Binomial(2, 1/2) and p = K(K - 1)/2 + K(2 - K) theta: p is exactly 0 (K = 0), theta (K = 1) or 1 (K = 2).
-EDGES = {
-    "K": ("binomial", {"n": 2, "p": 0.5}),
-    "X": ("bernoulli", {"p": "K*(K - 1)/2 + K*(2 - K)*theta"}),
-}
+# K ~ Binomial(2, 1/2) and P = K(K - 1)/2 + K(2 - K) theta: P is exactly 0 (K = 0), theta (K = 1) or 1 (K = 2),
+# E[P] = 1/4 + theta/2.
+EDGE = "K*(K - 1)/2 + K*(2 - K)*theta"
+K = {"K": ("binomial", {"n": 2, "p": 0.5})}
+EDGES = K | {"X": ("bernoulli", {"p": EDGE})}
 
 
-class TestBernoulliAtZeroAndOne:
-    """A Bernoulli whose probability is exactly 0 or 1 in some draws: the score stays finite (it was null)."""
+class TestProbabilitiesOfZeroAndOne:
+    """A law whose probability is exactly 0 or 1 in some draws: the score stays finite (it was null)."""
 
-    def test_the_log_density_and_its_derivative_are_finite_there(self) -> None:
+    def test_the_bernoulli_score_form_is_finite_there(self) -> None:
         x, p = sp.Symbol("x"), sp.Symbol("p")
-        log_pmf = FAMILIES["bernoulli"].log_density(x, {"p": p})
+        log_pmf = FAMILIES["bernoulli"].score_log(x, {"p": p})
         slope = sp.diff(log_pmf, p)
         # d/dp log(1 - p) = -1/(1 - p) = -1 at p = 0; d/dp log(p) = 1/p = 1 at p = 1.
         assert (log_pmf.subs({x: 0, p: 0}), slope.subs({x: 0, p: 0})) == (0, -1)
         assert (log_pmf.subs({x: 1, p: 1}), slope.subs({x: 1, p: 1})) == (0, 1)
-        assert sp.simplify(log_pmf.subs(x, 1) - sp.log(p)) == 0
-        assert sp.simplify(log_pmf.subs(x, 0) - sp.log(1 - p)) == 0
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        q=st.floats(0.001, 0.999), k=st.integers(0, 9), family=st.sampled_from(["bernoulli", "binomial", "geometric"])
+    )
+    def test_the_score_forms_are_the_log_pmf_on_the_support(self, q: float, k: int, family: str) -> None:
+        law = FAMILIES[family]
+        x = {"bernoulli": k % 2, "binomial": k, "geometric": k + 1}[family]
+        params = {"p": sp.Float(q, 30), "n": sp.Integer(9)}
+        guarded, plain = law.score_log(sp.Integer(x), params), law.log_density(sp.Integer(x), params)
+        assert float(guarded) == pytest.approx(float(plain), rel=1e-12, abs=1e-12)
+        truth = float(mp.log(LAW_PMF[family](x, mp.mpf(q))))  # the pmf from its definition
+        assert float(guarded) == pytest.approx(truth, rel=1e-10, abs=1e-12)
 
     @pytest.mark.parametrize("estimator", ["score", "measure_valued"])
-    def test_the_estimate_is_not_null(self, estimator: str) -> None:
+    def test_a_bernoulli_estimate_is_not_null(self, estimator: str) -> None:
         # E[(X + 1)^2] = E[3X + 1] = 3 (1/4 + theta/2) + 1: derivative 3/2.
         result = run(task("(X + 1)^2", EDGES, {"theta": 0.3}, estimator=estimator, samples=50_000, seed=1))
         assert result.warnings == ()
         assert_covers(result, 1.5)
+
+    @pytest.mark.parametrize("estimator", ["score", "measure_valued"])
+    @pytest.mark.parametrize(
+        ("law", "truth"),
+        [
+            # E[X] = 3 E[P]: derivative 3/2.
+            (("binomial", {"n": 3, "p": EDGE}), 1.5),
+            # p = (P + 1)/2 is 1/2, (theta + 1)/2 or 1: E[X] = E[1/p] = 1/2 + 1/(theta + 1) + 1/4, derivative
+            # -1/(theta + 1)^2.
+            (("geometric", {"p": f"({EDGE} + 1)/2"}), -1 / 1.3**2),
+        ],
+        ids=["binomial", "geometric"],
+    )
+    def test_binomial_and_geometric_estimates_are_not_null(
+        self, law: tuple[str, dict[str, Any]], truth: float, estimator: str
+    ) -> None:
+        result = run(task("X", K | {"X": law}, {"theta": 0.3}, estimator=estimator, samples=50_000, seed=1))
+        assert result.warnings == ()
+        assert_covers(result, truth)
 
     @settings(max_examples=20, deadline=None)
     @given(theta=st.floats(0.02, 0.98), c=st.floats(-3.0, 3.0))

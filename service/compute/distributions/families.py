@@ -87,16 +87,36 @@ def _log_normal(x: Expr, p: Mapping[str, Expr]) -> Expr:
 
 
 def _log_bernoulli(x: Expr, p: Mapping[str, Expr]) -> Expr:
-    # log P(X = x) for x in {0, 1}, written as the log of the probability of the outcome drawn: finite, with finite
-    # derivatives (2x - 1)/P(X = x), wherever that outcome can happen. The split form x log p + (1 - x) log(1 - p)
-    # is 0*log(0) and its derivative 0/0 at a draw x = 0 with p = 0 (or x = 1 with p = 1), which made the score
-    # estimate null whenever a drawn probability reached 0 or 1.
-    return sp.log(x * p["p"] + (1 - x) * (1 - p["p"]))
+    return x * sp.log(p["p"]) + (1 - x) * sp.log(1 - p["p"])
 
 
 def _log_binomial(x: Expr, p: Mapping[str, Expr]) -> Expr:
     n, q = p["n"], p["p"]
     return _log_choose(n, x) + x * sp.log(q) + (n - x) * sp.log(1 - q)
+
+
+# The score's forms of the log pmfs with a probability parameter, finite with finite derivatives at every draw the law
+# can make, even where the probability is 0 or 1 (``Family.score_log_density``). The forms above are 0*log(0), and
+# their derivatives 0/0, at a draw x = 0 with p = 0 (a term x log p) or x = n with p = 1: that made the score
+# estimate null whenever a drawn probability reached 0 or 1. Here a term c log(u) whose weight c (an integer >= 0)
+# is 0 exactly where u may be is written c log(u + 1 - sign(c)): at c = 0 the term is 0 and so is its derivative
+# c/(u + 1), elsewhere it is c log(u); every value on the support is unchanged. (0^c would say the same, but SymPy's
+# common-subexpression pass turns 0^(n - x) into zoo^(x - n).)
+def _guarded(c: Expr, u: Expr) -> Expr:
+    return c * sp.log(u + 1 - sp.sign(c))
+
+
+def _score_log_bernoulli(x: Expr, p: Mapping[str, Expr]) -> Expr:
+    return sp.log(x * p["p"] + (1 - x) * (1 - p["p"]))  # the probability of the outcome drawn, x in {0, 1}
+
+
+def _score_log_binomial(x: Expr, p: Mapping[str, Expr]) -> Expr:
+    n, q = p["n"], p["p"]
+    return _log_choose(n, x) + _guarded(x, q) + _guarded(n - x, 1 - q)
+
+
+def _score_log_geometric(x: Expr, p: Mapping[str, Expr]) -> Expr:
+    return _guarded(x - 1, 1 - p["p"]) + sp.log(p["p"])
 
 
 def _log_poisson(x: Expr, p: Mapping[str, Expr]) -> Expr:
@@ -412,6 +432,7 @@ _FAMILIES = (
         mode=_mode_bernoulli, fit=_exact(lambda x, f: {"p": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Bernoulli(x, p["p"]),
         rules=(_POINT_MASS,), support_sign="nonnegative", coupling=Coupling("p", _bernoulli_terms),
+        score_log_density=_score_log_bernoulli,
         observation=_counts("x is 0 or 1", 0.0, high=1.0),
     ),
     Family(
@@ -429,7 +450,7 @@ _FAMILIES = (
         mode=_mode_binomial, fit=_exact(lambda x, f: {"n": f["n"], "p": float(x.mean() / f["n"])}),
         sympy_stats=lambda x, p: sympy_stats.Binomial(x, p["n"], p["p"]),
         rules=(_POINT_MASS,), entropy=_binomial_entropy, beyond_support=_beyond_n, support_sign="nonnegative",
-        log_mass=binomial_log_pmf, coupling=Coupling("p", _binomial_terms),
+        log_mass=binomial_log_pmf, coupling=Coupling("p", _binomial_terms), score_log_density=_score_log_binomial,
         observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
@@ -476,6 +497,7 @@ _FAMILIES = (
         mode=lambda p: 1.0, fit=_exact(lambda x, f: {"p": float(1 / x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Geometric(x, p["p"]), support_sign="positive",
         rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]), coupling=Coupling("p", _geometric_terms),
+        score_log_density=_score_log_geometric,
         observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(

@@ -13,8 +13,8 @@ table keyed by family name, so a new family is one record there and nothing else
   ``beyond_support`` (data that the
   parameters exclude), ``irregular`` and ``support_parameters`` (the support moves with them);
 - the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform), ``coupling`` (a
-  discrete law's measure-valued derivative on the same draw) and ``support_sign`` (the sign ``sympy.stats`` may
-  assume of a draw).
+  discrete law's measure-valued derivative on the same draw), ``score_log_density`` (a form whose derivatives stay
+  finite at a probability of 0 or 1) and ``support_sign`` (the sign ``sympy.stats`` may assume of a draw).
 """
 
 from __future__ import annotations
@@ -190,6 +190,9 @@ class Family:
     """The differentiable sampler of the pathwise estimator, or None (no pathwise derivative)."""
     coupling: Coupling | None = field(default=None, repr=False)
     """The measure-valued derivative of a discrete law (the ``measure_valued`` estimator), or None."""
+    score_log_density: LogDensity | None = field(default=None, repr=False)
+    """The log density the score estimator differentiates, where ``log_density``'s derivatives are not finite at
+    some possible draw (a probability of 0 or 1); None: ``log_density``. The likelihood keeps ``log_density``."""
     support_sign: Sign | None = None
     """The sign every draw has (what ``sympy.stats`` may assume of it), or None when it may have either."""
 
@@ -269,6 +272,11 @@ class Family:
         """log pdf (continuous) or log pmf (discrete, ``x`` an integer) in the canonical parameters, valid on the
         support; differentiable in the parameters (discrete normalisers are written with loggamma)."""
         return self._log_density(x, params)
+
+    def score_log(self, x: Expr, params: Mapping[str, Expr]) -> Expr:
+        """The log density for the score estimator: ``score_log_density`` where there is one."""
+        guarded = self.score_log_density
+        return (guarded or self._log_density)(x, params)
 
     def sample(self, rng: np.random.Generator, params: Mapping[str, Numbers], size: int) -> np.ndarray:
         """``size`` draws (floats), parameters (canonical names) broadcast elementwise against ``size``."""

@@ -351,7 +351,7 @@ def _log_density(variable: Variable, params: Mapping[str, sp.Expr]) -> sp.Expr:
     values the sampler supplies per draw, so that a binomial's loggamma(n + 1) is never evaluated exactly (n = 10^6
     would take SymPy seconds, outside any timer); their terms vanish when differentiated by theta anyway."""
     stand_ins = {name: variable.stand_in(name) if name in variable.integers else e for name, e in params.items()}
-    return variable.family.log_density(variable.symbol, stand_ins)
+    return variable.family.score_log(variable.symbol, stand_ins)
 
 
 @dataclass
