@@ -1,6 +1,7 @@
 """Stochastic derivatives: unbiasedness and coverage against closed forms, exact forms, treatments and errors.
 
-Every truth here is derived by hand from the laws (noted beside each problem), never taken from the service."""
+Every truth here is derived by hand from the laws (noted beside each problem) or summed with mpmath, never taken
+from the service."""
 
 from __future__ import annotations
 

@@ -257,10 +257,10 @@ def run(task: StochasticTask) -> StochasticResult:
     """The estimate, its standard error and interval, every estimator's variance and the exact value if found."""
     prepared = prepare(task.model, task.estimator)
     at = dict(task.at)
+    columns = draw(prepared.samplers, at, task.samples, task.seed)  # first: its errors count the draws asked for
     scored = _scored_instead(task, prepared, at)
     score: Treatment = "score"
     treatments = {**prepared.chosen.surrogate.treatments, **dict.fromkeys(scored, score)}
-    columns = draw(prepared.samplers, at, task.samples, task.seed)
     estimates = prepared.chosen.estimate(columns, task.samples, scored)
 
     def _estimates(candidate: CompiledSurrogate) -> Estimates:  # the chosen estimator is not evaluated twice
