@@ -83,7 +83,7 @@ STOCHASTIC: dict[str, Any] = {
     "confidence_interval": {"level": 0.95, "low": [2.984972513274077], "high": [3.0097222103763825]},
     "estimator": "pathwise",
     "estimators": {"X": "pathwise"},
-    "variance": {"pathwise": [3.9864250487082713], "score": [27.110780298448493]},
+    "variance": {"pathwise": [3.9864250487082713], "score": [27.110780298448493], "measure_valued": None},
     "samples": 100000,
     "seed": 7,
     "exact": [3.0],

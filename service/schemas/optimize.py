@@ -156,7 +156,7 @@ class OptimizeRequest(StrictModel):
     )
     estimator: str = Field(
         "auto",
-        pattern="^(pathwise|score|auto)$",
+        pattern="^(pathwise|score|measure_valued|auto)$",
         description="sgd: the stochastic-derivative estimator (as in /v1/stochastic-derivative).",
     )
 

@@ -117,11 +117,15 @@ class StochasticRequest(StrictModel):
     seed: int | None = Field(
         None, ge=0, le=2**63 - 1, description="Seed of NumPy's generator; the same seed gives the same numbers."
     )
-    estimator: Literal["pathwise", "score", "auto"] = Field(
+    estimator: Literal["pathwise", "score", "measure_valued", "auto"] = Field(
         "auto",
         description=(
             "pathwise: reparameterisation (normal, uniform, exponential, gamma scale). score: the score function "
-            "(REINFORCE, any family) with a leave-one-out baseline. auto: pathwise where it applies, score elsewhere."
+            "(REINFORCE, any family) with a leave-one-out baseline. measure_valued: a discrete law (bernoulli, "
+            "binomial, poisson, geometric) by the coupling of its finite differences on the same draws (a Poisson: "
+            "f(X + 1) - f(X)), the other laws as auto treats them. auto: per variable, the valid estimator of "
+            "lowest variance: pathwise where it applies; for a discrete law measure_valued or score, whichever has "
+            "the lower variance on a pilot of 2000 independent draws; score elsewhere."
         ),
     )
     confidence: float = Field(0.95, gt=0, lt=1, description="Level of the confidence interval.")
@@ -174,6 +178,9 @@ class Variances(BaseModel):
 
     pathwise: Numbers | None = Field(description="null when some law is not reparameterisable (discrete, ...).")
     score: Numbers | None
+    measure_valued: Numbers | None = Field(
+        description="The couplings of the discrete laws (the rest as auto); null when no discrete law moves with θ."
+    )
 
 
 class StochasticResponse(WarningsFields):
@@ -184,10 +191,10 @@ class StochasticResponse(WarningsFields):
     estimate: Numbers = Field(description="The Monte Carlo estimate of d/dθ E[f], per name of `wrt`.")
     standard_error: Numbers
     confidence_interval: ConfidenceInterval
-    estimator: Literal["pathwise", "score", "mixed"] = Field(
-        description="The estimator used: mixed when auto treated some variables pathwise and others by score."
+    estimator: Literal["pathwise", "score", "measure_valued", "mixed"] = Field(
+        description="The estimator used: mixed when the variables were treated in more than one way."
     )
-    estimators: dict[str, Literal["pathwise", "score", "independent"]] = Field(
+    estimators: dict[str, Literal["pathwise", "score", "measure_valued", "independent"]] = Field(
         description="Per random variable: its treatment (independent: its law does not depend on `wrt`)."
     )
     variance: Variances

@@ -44,7 +44,8 @@ class TestAnswer:
         assert body["expectation"] == {"expression": "theta^2 + 1", "latex": r"\theta^{2} + 1"}
         assert body["exact_derivatives"] == {"expressions": ["2*theta"], "latex": [r"2 \theta"]}
         assert (body["samples"], body["seed"], body["wrt"], body["at"]) == (200_000, 7, ["theta"], {"theta": 1.5})
-        assert set(body["variance"]) == {"pathwise", "score"}
+        assert body["variance"]["measure_valued"] is None  # no discrete law
+        assert set(body["variance"]) == {"pathwise", "score", "measure_valued"}
 
     async def test_the_same_seed_gives_the_same_numbers(self, client: httpx.AsyncClient) -> None:
         first = (await client.post(PATH, json=NORMAL_MEAN)).json()
@@ -73,6 +74,54 @@ class TestAnswer:
         assert body["exact"] == [6.0]
         assert body["confidence_interval"]["low"][0] <= 6 <= body["confidence_interval"]["high"][0]
         assert body["variance"]["pathwise"] is None
+
+
+BINOMIAL = {
+    "function": "X^2",
+    "random": {"X": {"family": "binomial", "parameters": {"n": 10, "p": "theta"}}},
+    "at": {"theta": 0.3},
+    "samples": 100_000,
+    "seed": 3,
+}
+
+
+class TestMeasureValued:
+    async def test_auto_couples_a_discrete_law_and_reports_every_variance(self, client: httpx.AsyncClient) -> None:
+        body = (await client.post(PATH, json=BINOMIAL)).json()
+        # d/dp E[X^2] = d/dp (10p(1 - p) + 100p^2) = 10 + 180p = 64 at p = 0.3.
+        assert (body["estimator"], body["estimators"]) == ("measure_valued", {"X": "measure_valued"})
+        assert body["confidence_interval"]["low"][0] <= 64 <= body["confidence_interval"]["high"][0]
+        variance = body["variance"]
+        assert variance["pathwise"] is None
+        assert 10 * variance["measure_valued"][0] < variance["score"][0]
+        assert body["standard_error"][0] == pytest.approx((variance["measure_valued"][0] / 100_000) ** 0.5)
+
+    async def test_asked_for_by_name(self, client: httpx.AsyncClient) -> None:
+        coupled = (await client.post(PATH, json=BINOMIAL | {"estimator": "measure_valued"})).json()
+        scored = (await client.post(PATH, json=BINOMIAL | {"estimator": "score"})).json()
+        assert coupled["estimators"] == {"X": "measure_valued"}
+        assert scored["estimators"] == {"X": "score"}
+        assert coupled["variance"] == scored["variance"]  # the same draws, whichever estimator is chosen
+        assert scored["confidence_interval"]["low"][0] <= 64 <= scored["confidence_interval"]["high"][0]
+
+    async def test_where_it_cannot_apply(self, client: httpx.AsyncClient) -> None:
+        request = {
+            "function": "Y",
+            "random": {
+                "N": {"family": "poisson", "parameters": {"lam": "theta"}},
+                "Y": {"family": "binomial", "parameters": {"n": "N", "p": 0.5}},
+            },
+            "at": {"theta": 2.0},
+            "samples": 2_000,
+            "seed": 1,
+            "estimator": "measure_valued",
+        }
+        body = problem_of(await client.post(PATH, json=request), 422, "invalid_input")
+        assert body["errors"][0]["loc"] == ["body", "random", "N"]
+        assert body["detail"].startswith("the measure_valued estimator does not apply to 'N': the law of 'Y' depends")
+        fallback = (await client.post(PATH, json=request | {"estimator": "auto"})).json()
+        assert fallback["estimators"] == {"N": "score", "Y": "independent"}
+        assert fallback["variance"]["measure_valued"] is None
 
 
 class TestProblems:

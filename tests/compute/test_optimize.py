@@ -296,6 +296,14 @@ class TestSGD:
         )
         assert abs(result.minimum_at[0] - 2.5) < 0.05
 
+    @pytest.mark.parametrize("estimator", ["measure_valued", "score"])
+    def test_a_coupled_discrete_law(self, estimator: str) -> None:
+        # X ~ Binomial(10, sigmoid(t)): E[(X - 3)^2] = 10p(1 - p) + (10p - 3)^2, so dE/dp = 180p - 50 vanishes at
+        # p = 5/18, that is t = log(p/(1 - p)) = log(5/13).
+        law = {"X": ("binomial", {"n": 10, "p": "sigmoid(t)"})}
+        result = sgd("(X - 3)^2", law, [0], samples=2000, max_iterations=300, learning_rate=0.05, estimator=estimator)
+        assert abs(result.minimum_at[0] - math.log(5 / 13)) < 0.1
+
     def test_a_seed_reproduces_the_run(self) -> None:
         law = {"X": ("normal", {"mu": 2, "sigma": 1})}
         first = sgd("(theta - X)^2", law, [0], seed=3, max_iterations=20)

@@ -29,7 +29,7 @@ def test_a_hierarchical_model_over_http(http: httpx.Client) -> None:
     response = http.post("/v1/stochastic-derivative", json=request)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["estimators"] == {"X": "pathwise", "Y": "score"}
+    assert body["estimators"] == {"X": "pathwise", "Y": "measure_valued"}
     assert body["confidence_interval"]["low"][0] <= 2 <= body["confidence_interval"]["high"][0]
     assert body["exact"] == [2.0]
 

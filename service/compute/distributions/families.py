@@ -31,6 +31,7 @@ from sympy import stats as sympy_stats
 
 from service.compute.distributions.record import (
     Alternative,
+    Coupling,
     Entry,
     Expr,
     Family,
@@ -92,6 +93,30 @@ def _log_bernoulli(x: Expr, p: Mapping[str, Expr]) -> Expr:
 def _log_binomial(x: Expr, p: Mapping[str, Expr]) -> Expr:
     n, q = p["n"], p["p"]
     return _log_choose(n, x) + x * sp.log(q) + (n - x) * sp.log(1 - q)
+
+
+# The score's forms of the log pmfs with a probability parameter, finite with finite derivatives at every draw the law
+# can make, even where the probability is 0 or 1 (``Family.score_log_density``). The forms above are 0*log(0), and
+# their derivatives 0/0, at a draw x = 0 with p = 0 (a term x log p) or x = n with p = 1: that made the score
+# estimate null whenever a drawn probability reached 0 or 1. Here a term c log(u) whose weight c (an integer >= 0)
+# is 0 exactly where u may be is written c log(u + 1 - sign(c)): at c = 0 the term is 0 and so is its derivative
+# c/(u + 1), elsewhere it is c log(u); every value on the support is unchanged. (0^c would say the same, but SymPy's
+# common-subexpression pass turns 0^(n - x) into zoo^(x - n).)
+def _guarded(c: Expr, u: Expr) -> Expr:
+    return c * sp.log(u + 1 - sp.sign(c))
+
+
+def _score_log_bernoulli(x: Expr, p: Mapping[str, Expr]) -> Expr:
+    return sp.log(x * p["p"] + (1 - x) * (1 - p["p"]))  # the probability of the outcome drawn, x in {0, 1}
+
+
+def _score_log_binomial(x: Expr, p: Mapping[str, Expr]) -> Expr:
+    n, q = p["n"], p["p"]
+    return _log_choose(n, x) + _guarded(x, q) + _guarded(n - x, 1 - q)
+
+
+def _score_log_geometric(x: Expr, p: Mapping[str, Expr]) -> Expr:
+    return _guarded(x - 1, 1 - p["p"]) + sp.log(p["p"])
 
 
 def _log_poisson(x: Expr, p: Mapping[str, Expr]) -> Expr:
@@ -342,6 +367,33 @@ def _beyond_ab(data: np.ndarray, v: Mapping[str, float]) -> tuple[tuple[str | in
     return ("data",), f"the data lie outside [a, b] = [{v['a']:g}, {v['b']:g}]: uniform needs a <= x <= b"
 
 
+# Couplings: measure-valued derivatives of the discrete laws on the same draw (see ``record.Coupling``); each is
+# checked in tests/compute/test_stochastic_coupling.py against the derivative of the summed expectation.
+def _bernoulli_terms(x: Expr, p: Mapping[str, Expr]) -> tuple[tuple[Expr, Expr], ...]:
+    # E f(X) = p f(1) + (1 - p) f(0): d/dp = f(1) - f(0), whatever the draw (the rest of the model keeps its draws).
+    return ((sp.S.One, sp.S.One), (sp.S.NegativeOne, sp.S.Zero))
+
+
+def _binomial_terms(x: Expr, p: Mapping[str, Expr]) -> tuple[tuple[Expr, Expr], ...]:
+    # d/dp E f(X) = n E[f(Y + 1) - f(Y)] with Y ~ Binomial(n - 1, p) (X = Y + one more trial). Given X, the trial
+    # left out is a success with probability X/n, so E[n (f(Y + 1) - f(Y)) | X] = X (f(X) - f(X - 1))
+    # + (n - X)(f(X + 1) - f(X)): the same derivative on the draw of X itself, with less variance (Rao-Blackwell).
+    n = p["n"]
+    return ((-x, x - 1), (2 * x - n, x), (n - x, x + 1))
+
+
+def _poisson_terms(x: Expr, p: Mapping[str, Expr]) -> tuple[tuple[Expr, Expr], ...]:
+    # d/dlam sum f(k) lam^k e^-lam / k! = sum f(k) (P(k - 1) - P(k)) = E[f(X + 1) - f(X)].
+    return ((sp.S.One, x + 1), (sp.S.NegativeOne, x))
+
+
+def _geometric_terms(x: Expr, p: Mapping[str, Expr]) -> tuple[tuple[Expr, Expr], ...]:
+    # Support 1, 2, ...: E f(X) = f(1) + sum_{k>=1} (f(k + 1) - f(k)) P(X > k) with P(X > k) = (1 - p)^k, so
+    # d/dp E f(X) = -sum_k (f(k + 1) - f(k)) k (1 - p)^(k - 1) = -E[X (f(X + 1) - f(X))]/p (k (1-p)^(k-1) = P(k) k/p).
+    weight = x / p["p"]
+    return ((-weight, x + 1), (weight, x))
+
+
 # Reparameterisations: parameter-free noise and a differentiable transform.
 _NORMAL_NOISE = Noise((), lambda rng, p, n: rng.standard_normal(n), lambda e, p: p["mu"] + p["sigma"] * e)
 _UNIFORM_NOISE = Noise((), lambda rng, p, n: rng.random(n), lambda e, p: p["a"] + (p["b"] - p["a"]) * e)
@@ -379,7 +431,8 @@ _FAMILIES = (
         },
         mode=_mode_bernoulli, fit=_exact(lambda x, f: {"p": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Bernoulli(x, p["p"]),
-        rules=(_POINT_MASS,), support_sign="nonnegative",
+        rules=(_POINT_MASS,), support_sign="nonnegative", coupling=Coupling("p", _bernoulli_terms),
+        score_log_density=_score_log_bernoulli,
         observation=_counts("x is 0 or 1", 0.0, high=1.0),
     ),
     Family(
@@ -397,7 +450,7 @@ _FAMILIES = (
         mode=_mode_binomial, fit=_exact(lambda x, f: {"n": f["n"], "p": float(x.mean() / f["n"])}),
         sympy_stats=lambda x, p: sympy_stats.Binomial(x, p["n"], p["p"]),
         rules=(_POINT_MASS,), entropy=_binomial_entropy, beyond_support=_beyond_n, support_sign="nonnegative",
-        log_mass=binomial_log_pmf,
+        log_mass=binomial_log_pmf, coupling=Coupling("p", _binomial_terms), score_log_density=_score_log_binomial,
         observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
@@ -408,7 +461,7 @@ _FAMILIES = (
         closed_forms=_moments(*_plain(lam, lam, 1 / sp.sqrt(lam), 1 / lam)),
         mode=_mode_poisson, fit=_exact(lambda x, f: {"lam": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Poisson(x, p["lam"]),
-        entropy=_poisson_entropy, support_sign="nonnegative",
+        entropy=_poisson_entropy, support_sign="nonnegative", coupling=Coupling("lam", _poisson_terms),
         observation=_counts("x an integer >= 0", 0.0),
     ),
     Family(
@@ -443,7 +496,8 @@ _FAMILIES = (
         },
         mode=lambda p: 1.0, fit=_exact(lambda x, f: {"p": float(1 / x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Geometric(x, p["p"]), support_sign="positive",
-        rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]),
+        rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]), coupling=Coupling("p", _geometric_terms),
+        score_log_density=_score_log_geometric,
         observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(

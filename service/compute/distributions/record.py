@@ -12,8 +12,9 @@ table keyed by family name, so a new family is one record there and nothing else
   the parameter space, where a likelihood may climb without a maximum), ``log_mass`` (where SciPy's is inexact),
   ``beyond_support`` (data that the
   parameters exclude), ``irregular`` and ``support_parameters`` (the support moves with them);
-- the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform) and ``support_sign``
-  (the sign ``sympy.stats`` may assume of a draw).
+- the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform), ``coupling`` (a
+  discrete law's measure-valued derivative on the same draw), ``score_log_density`` (a form whose derivatives stay
+  finite at a probability of 0 or 1) and ``support_sign`` (the sign ``sympy.stats`` may assume of a draw).
 """
 
 from __future__ import annotations
@@ -81,6 +82,23 @@ class Noise:
     """``size`` draws of the noise (canonical parameters, arrays of ``size``)."""
     transform: Callable[[Any, Mapping[str, Any]], Any]
     """The variable from its noise: symbolically (SymPy) or numerically (NumPy arrays), the same arithmetic."""
+
+
+Terms = Callable[[Expr, Mapping[str, Expr]], tuple[tuple[Expr, Expr], ...]]
+"""A draw ``x`` and the canonical parameters (SymPy) -> the terms ``(weight, replacement)`` of a coupling."""
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """A discrete law's measure-valued (finite-difference) derivative in one parameter, on the same draw:
+    ``d/dq E[f(X)] = E[sum_k weight_k(X) * f(replacement_k(X))]``, unbiased for every ``f`` with a finite mean.
+
+    The weights of every draw sum to 0 (a constant ``f`` has derivative 0); a term whose weight is 0 at a draw is
+    dropped there, so ``f`` may be undefined at a replacement the law never reaches (``sqrt(X - 1)`` at ``X = 0``)."""
+
+    parameter: str
+    """The canonical parameter it differentiates by (never an integer one: those may not depend on theta)."""
+    terms: Terms
 
 
 @dataclass(frozen=True)
@@ -170,6 +188,11 @@ class Family:
     """Where fit data leave a support that depends on the parameters (binomial x <= n), beyond ``observation``."""
     reparameterisation: Noise | None = field(default=None, repr=False)
     """The differentiable sampler of the pathwise estimator, or None (no pathwise derivative)."""
+    coupling: Coupling | None = field(default=None, repr=False)
+    """The measure-valued derivative of a discrete law (the ``measure_valued`` estimator), or None."""
+    score_log_density: LogDensity | None = field(default=None, repr=False)
+    """The log density the score estimator differentiates, where ``log_density``'s derivatives are not finite at
+    some possible draw (a probability of 0 or 1); None: ``log_density``. The likelihood keeps ``log_density``."""
     support_sign: Sign | None = None
     """The sign every draw has (what ``sympy.stats`` may assume of it), or None when it may have either."""
 
@@ -249,6 +272,11 @@ class Family:
         """log pdf (continuous) or log pmf (discrete, ``x`` an integer) in the canonical parameters, valid on the
         support; differentiable in the parameters (discrete normalisers are written with loggamma)."""
         return self._log_density(x, params)
+
+    def score_log(self, x: Expr, params: Mapping[str, Expr]) -> Expr:
+        """The log density for the score estimator: ``score_log_density`` where there is one."""
+        guarded = self.score_log_density
+        return (guarded or self._log_density)(x, params)
 
     def sample(self, rng: np.random.Generator, params: Mapping[str, Numbers], size: int) -> np.ndarray:
         """``size`` draws (floats), parameters (canonical names) broadcast elementwise against ``size``."""

@@ -13,7 +13,7 @@ from typing import Literal
 
 from service.compute.limits import DEFAULT_LIMITS, MAX_OPTIMIZE_ITERATIONS, Limits
 from service.compute.notes import Note
-from service.compute.stochastic.model import RandomSpec
+from service.compute.stochastic.model import Estimator, RandomSpec
 
 Method = Literal["gradient_descent", "momentum", "nesterov", "newton", "natural_gradient", "adam", "sgd"]
 LineSearch = Literal["none", "backtracking"]
@@ -84,7 +84,7 @@ class Expectation:
     random: tuple[RandomSpec, ...]
     samples: int
     seed: int
-    estimator: Literal["pathwise", "score", "auto"] = "auto"
+    estimator: Estimator = "auto"
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class OptimizeQuery:
     random: tuple[RandomSpec, ...] = ()  # sgd
     samples: int = 1_000  # sgd: draws per step
     seed: int | None = None  # sgd
-    estimator: Literal["pathwise", "score", "auto"] = "auto"  # sgd
+    estimator: Estimator = "auto"  # sgd
 
     @property
     def expectation(self) -> Expectation | None:

@@ -1,8 +1,8 @@
 """Derivatives of expectations of random functions ("stochastic derivatives"), run in a worker process.
 
-``run(task)`` builds the model (``model``), draws it (``estimate``), averages the chosen estimator and, when both
-the pathwise and the score estimators apply, reports the variance of each; ``exact`` adds the closed form when SymPy
-finds one within the budget.
+``run(task)`` builds the model (``model``), draws it (``estimate``), averages the chosen estimator and reports the
+variance of every estimator that applies (pathwise, score, measure_valued: the couplings of discrete laws in
+``coupling``) on the same draws; ``exact`` adds the closed form when SymPy finds one within the budget.
 """
 
 from service.compute.stochastic.derivative import (

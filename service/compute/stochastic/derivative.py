@@ -15,7 +15,17 @@ from service.compute.errors import NablaError
 from service.compute.notes import Note
 from service.compute.stochastic.estimate import CompiledSurrogate, Estimates, Sampler, draw
 from service.compute.stochastic.exact import ClosedForm, OutOfBudget, closed_form, exact_values
-from service.compute.stochastic.model import Estimator, Model, ModelSpec, RandomSpec, build_model, surrogate
+from service.compute.stochastic.model import (
+    Estimator,
+    Model,
+    ModelSpec,
+    RandomSpec,
+    Surrogate,
+    Treatment,
+    build_model,
+    estimator_of,
+    surrogate,
+)
 
 Numbers = tuple[float | None, ...]
 
@@ -50,8 +60,8 @@ class StochasticTask:
 @dataclass(frozen=True)
 class StochasticResult:
     wrt: tuple[str, ...]
-    estimator: str  # pathwise | score | mixed
-    treatments: Mapping[str, str]  # per random variable: independent | pathwise | score
+    estimator: str  # pathwise | score | measure_valued | mixed
+    treatments: Mapping[str, str]  # per random variable: independent | pathwise | measure_valued | score
     estimate: Numbers
     standard_error: Numbers
     low: Numbers
@@ -86,6 +96,12 @@ class Prepared:
     alternatives: dict[str, CompiledSurrogate | None]
 
 
+def _reported(estimator: Estimator, candidate: Surrogate) -> bool:
+    """Whether ``estimator``'s variance is worth a key: measure_valued only where some discrete law is coupled
+    (elsewhere it treats every variable as auto does)."""
+    return estimator != "measure_valued" or "measure_valued" in candidate.treatments.values()
+
+
 def _attempt(
     model: Model, estimator: Estimator, budget: NodeBudget, chosen: CompiledSurrogate
 ) -> CompiledSurrogate | None:
@@ -94,6 +110,8 @@ def _attempt(
     try:
         candidate = surrogate(model, estimator, budget)
     except NablaError:
+        return None
+    if not _reported(estimator, candidate):
         return None
     same = candidate.treatments == chosen.surrogate.treatments
     return chosen if same else CompiledSurrogate.of(candidate)
@@ -111,9 +129,14 @@ def prepare(spec: ModelSpec, estimator: Estimator) -> Prepared:
     model = _model(spec)
     budget = NodeBudget(spec.max_result_nodes)
     chosen = CompiledSurrogate.of(surrogate(model, estimator, budget))
-    both: tuple[Estimator, ...] = ("pathwise", "score")
+    every: tuple[Estimator, ...] = ("pathwise", "score", "measure_valued")
     alternatives: dict[str, CompiledSurrogate | None] = {
-        name: chosen if name == estimator else _attempt(model, name, budget, chosen) for name in both
+        name: _attempt(model, name, budget, chosen)
+        if name != estimator
+        else chosen
+        if _reported(name, chosen.surrogate)
+        else None
+        for name in every
     }
     return Prepared(model, tuple(Sampler.of(v) for v in model.variables), chosen, alternatives)
 
@@ -146,8 +169,9 @@ def _note(code: str, index: int | None, detail: str) -> Note:
 
 
 def _warnings(wrt: tuple[str, ...], estimates: Estimates, samples: int, scored: bool) -> tuple[Note, ...]:
-    """What the numbers cannot say themselves: draws that were not finite, a variance one draw dominates, a score
-    estimate with no spread at all (every draw alike: rare events unseen), and intervals from few draws."""
+    """What the numbers cannot say themselves: draws that were not finite, a variance one draw dominates, a score or
+    coupling estimate with no spread at all (every draw alike: rare events unseen, though a lone Bernoulli's
+    coupling is exact), and intervals from few draws."""
     notes = []
     for index, (name, bad, variance, share) in enumerate(
         zip(wrt, estimates.non_finite, estimates.variance, estimates.largest_share, strict=True)
@@ -178,6 +202,11 @@ def _warnings(wrt: tuple[str, ...], estimates: Estimates, samples: int, scored: 
         )
         notes.append(_note("few_draws", None, detail))
     return tuple(notes)
+
+
+def _discrete_draws_matter(chosen: Surrogate) -> bool:
+    """Whether a zero spread may mean rare draws unseen: the score, or the coupling of a discrete law."""
+    return chosen.score is not None or bool(chosen.differences)
 
 
 _DISAGREEMENT = 6.0  # standard errors: a gap this wide is a bug somewhere (or a law SymPy reads differently)
@@ -211,15 +240,32 @@ def _exact(task: StochasticTask, at: Mapping[str, float]) -> tuple[ClosedForm | 
         return None, None
 
 
+_PILOT = 2_000  # draws of the pilot on which auto chooses between a coupling and the score
+
+
+def _scored_instead(task: StochasticTask, prepared: Prepared, at: Mapping[str, float]) -> frozenset[str]:
+    """The coupled variables that auto scores instead, chosen on a pilot of independent draws (a seed derived from
+    the request's): choosing on the estimate's own draws would bias it slightly towards the luckier estimator."""
+    if task.estimator != "auto" or not prepared.chosen.surrogate.differences:
+        return frozenset()
+    size = min(task.samples, _PILOT)
+    seed = int(np.random.SeedSequence([task.seed, _PILOT]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return prepared.chosen.lowest_variance(draw(prepared.samplers, at, size, seed), size)
+
+
 def run(task: StochasticTask) -> StochasticResult:
-    """The estimate, its standard error and interval, both estimators' variances and the exact value if found."""
+    """The estimate, its standard error and interval, every estimator's variance and the exact value if found."""
     prepared = prepare(task.model, task.estimator)
     at = dict(task.at)
-    columns = draw(prepared.samplers, at, task.samples, task.seed)
-    estimates = prepared.chosen.estimate(columns, task.samples)
+    columns = draw(prepared.samplers, at, task.samples, task.seed)  # first: its errors count the draws asked for
+    scored = _scored_instead(task, prepared, at)
+    score: Treatment = "score"
+    treatments = {**prepared.chosen.surrogate.treatments, **dict.fromkeys(scored, score)}
+    estimates = prepared.chosen.estimate(columns, task.samples, scored)
 
     def _estimates(candidate: CompiledSurrogate) -> Estimates:  # the chosen estimator is not evaluated twice
-        return estimates if candidate is prepared.chosen else candidate.estimate(columns, task.samples)
+        reuse = candidate is prepared.chosen and not scored
+        return estimates if reuse else candidate.estimate(columns, task.samples)
 
     se, low, high = _interval(estimates, task.samples, task.confidence)
     variance = {
@@ -230,8 +276,8 @@ def run(task: StochasticTask) -> StochasticResult:
     printed = form.printed() if form is not None and values is not None else None
     return StochasticResult(
         wrt=task.model.wrt,
-        estimator=prepared.chosen.surrogate.estimator,
-        treatments=prepared.chosen.surrogate.treatments,
+        estimator=estimator_of(treatments),
+        treatments=treatments,
         estimate=_optional(estimates.mean),
         standard_error=se,
         low=low,
@@ -241,7 +287,7 @@ def run(task: StochasticTask) -> StochasticResult:
         expectation=printed[0] if printed else None,
         exact_derivatives=printed[1:] if printed else None,
         warnings=(
-            *_warnings(task.model.wrt, estimates, task.samples, prepared.chosen.surrogate.score is not None),
+            *_warnings(task.model.wrt, estimates, task.samples, _discrete_draws_matter(prepared.chosen.surrogate)),
             *_disagreements(task.model.wrt, estimates, se, values),
         ),
     )

@@ -7,11 +7,18 @@ Each random variable gets one treatment, decided in dependency order:
   reparameterised variables it depends on), so it contributes nothing of its own;
 - ``pathwise``: it is written as a differentiable transform of parameter-free noise (``mu + sigma*eps``), and the
   derivative flows through the transform;
+- ``measure_valued``: a discrete law's derivative as finite differences of the function on the same draws (its
+  family's ``Coupling``: a Poisson's ``F(X + 1) - F(X)``), times the derivative of its parameter by theta;
 - ``score``: its log-density, with its sample held fixed, is differentiated (the score function, REINFORCE).
 
 With ``F`` the function after the pathwise substitutions and ``S`` the sum of the score variables' log-densities,
-one sample of the derivative by ``theta`` is ``dF/dtheta + (F - b) dS/dtheta``, where the baseline ``b`` does not
-depend on the sample (a leave-one-out mean: unbiased, and it removes most of the score term's variance).
+one sample of the derivative by ``theta`` is ``dF/dtheta + (F - b) dS/dtheta + sum of the coupled variables'
+differences``, where the baseline ``b`` does not depend on the sample (a leave-one-out mean: unbiased, and it removes
+most of the score term's variance). Each variable's law contributes its own term (the product rule over the joint
+density), so the treatments mix freely, with one exception: a coupled ``X`` replaced by ``X + 1`` must carry along
+every variable whose law depends on it, which only a variable drawn as a transform of its own noise can do; where
+another variable's law depends on ``X`` and it is drawn directly (a Poisson of rate ``X``) or scored (its
+log-density would change with ``X``), ``X`` takes the score (``auto``) or is refused (``measure_valued``).
 """
 
 from __future__ import annotations
@@ -29,9 +36,10 @@ from service.compute.errors import InvalidInput, NablaError, UnknownName, locate
 from service.compute.language.build import build, free_names, symbol
 from service.compute.language.syntax import parse
 from service.compute.limits import Limits
+from service.compute.stochastic.coupling import Difference, difference
 
-Treatment = Literal["independent", "pathwise", "score"]
-Estimator = Literal["pathwise", "score", "auto"]
+Treatment = Literal["independent", "pathwise", "measure_valued", "score"]
+Estimator = Literal["pathwise", "score", "measure_valued", "auto"]
 ParameterValue = float | str
 
 
@@ -104,11 +112,17 @@ class Surrogate:
     value: EngineExpr
     direct: tuple[EngineExpr, ...]
     score: tuple[EngineExpr, ...] | None  # None when no variable is treated by its score
+    differences: tuple[Difference, ...] = ()  # one per measure_valued variable
 
     @property
     def estimator(self) -> str:
-        used = {t for t in self.treatments.values() if t != "independent"}
-        return used.pop() if len(used) == 1 else "mixed" if used else "pathwise"
+        return estimator_of(self.treatments)
+
+
+def estimator_of(treatments: Mapping[str, Treatment]) -> str:
+    """The estimator's name: the one treatment used, or mixed (pathwise when every law is independent of theta)."""
+    used = {t for t in treatments.values() if t != "independent"}
+    return used.pop() if len(used) == 1 else "mixed" if used else "pathwise"
 
 
 @dataclass(frozen=True)
@@ -225,7 +239,7 @@ def _pathwise_refusal(model: Model, variable: Variable) -> str:
         why = f"its {', '.join(noise.fixed)} depends on the parameters, and the sampler is not differentiable in it"
     return (
         f"the pathwise estimator does not apply to '{variable.name}': {why}; use estimator 'score', or 'auto' "
-        "(pathwise where it applies, score elsewhere)"
+        "(pathwise where it applies, measure_valued for a discrete law, score elsewhere)"
     )
 
 
@@ -282,12 +296,40 @@ def _refuse_jumps_in_theta(exprs: Sequence[sp.Expr], wrt: set[sp.Symbol], where:
                 )
 
 
+def _treat_discrete(model: Model, variable: Variable, estimator: Estimator, uncoupled: Mapping[str, str]) -> Treatment:
+    """A discrete law: its coupling (auto, measure_valued) unless another law needs it redrawn, else its score."""
+    if estimator == "pathwise":
+        raise located(InvalidInput, _pathwise_refusal(model, variable), _loc("random", variable.name))
+    if estimator == "score":
+        return "score"
+    why = uncoupled.get(variable.name)
+    if why is None:
+        return "measure_valued"
+    if estimator == "measure_valued":
+        raise located(
+            InvalidInput,
+            f"the measure_valued estimator does not apply to '{variable.name}': {why}; use estimator 'score', or "
+            "'auto' (which takes the score there)",
+            _loc("random", variable.name),
+        )
+    return "score"
+
+
 def _treat(
-    model: Model, variable: Variable, params: Mapping[str, sp.Expr], wrt: set[sp.Symbol], estimator: Estimator
+    model: Model,
+    variable: Variable,
+    params: Mapping[str, sp.Expr],
+    wrt: set[sp.Symbol],
+    estimator: Estimator,
+    uncoupled: Mapping[str, str],
 ) -> Treatment:
     _check_integers(variable, params, wrt)
     if not any(p.free_symbols & wrt for p in params.values()):
         return "independent"
+    if variable.family.coupling is not None:
+        return _treat_discrete(model, variable, estimator, uncoupled)
+    if estimator == "measure_valued":  # no coupling for a continuous law: treated as auto treats it
+        estimator = "auto"
     noise = variable.reparameterisation
     reparameterisable = (
         noise is not None
@@ -309,33 +351,94 @@ def _log_density(variable: Variable, params: Mapping[str, sp.Expr]) -> sp.Expr:
     values the sampler supplies per draw, so that a binomial's loggamma(n + 1) is never evaluated exactly (n = 10^6
     would take SymPy seconds, outside any timer); their terms vanish when differentiated by theta anyway."""
     stand_ins = {name: variable.stand_in(name) if name in variable.integers else e for name, e in params.items()}
-    return variable.family.log_density(variable.symbol, stand_ins)
+    return variable.family.score_log(variable.symbol, stand_ins)
+
+
+@dataclass
+class _Plan:
+    """One pass over the variables: treatments, substitutions, the score's log-density, the laws as substituted,
+    and the coupled variables that another law needs redrawn (with why)."""
+
+    treatments: dict[str, Treatment]
+    substitutions: dict[sp.Symbol, sp.Expr]
+    laws: dict[str, dict[str, sp.Expr]]
+    log_density: sp.Expr
+    blocked: dict[str, str]
+
+
+def _redrawn(variable: Variable, treatment: Treatment, coupled: Sequence[str]) -> str:
+    """Why the coupled variables cannot be shifted while ``variable``'s law depends on them."""
+    if treatment == "score":
+        how = "it is treated by its score, whose log-density would change with the shifted value"
+    elif variable.reparameterisation is None:
+        how = f"its {variable.family.name} law is drawn directly, not as a transform of noise"
+    else:
+        how = "the noise it is drawn from depends on it"
+    return (
+        f"the law of '{variable.name}' depends on {', '.join(repr(c) for c in coupled)} and {how}, so its draws at a "
+        "shifted value are not available (the coupling would need it drawn again)"
+    )
+
+
+def _plan(model: Model, estimator: Estimator, uncoupled: Mapping[str, str]) -> _Plan:
+    wrt = {symbol(name) for name in model.wrt}
+    plan = _Plan({}, {}, {}, sp.S.Zero, {})
+    for variable in model.variables:
+        params = {name: expr.xreplace(plan.substitutions) for name, expr in variable.params.items()}
+        treatment = _treat(model, variable, params, wrt, estimator, uncoupled)
+        plan.treatments[variable.name] = treatment
+        plan.laws[variable.name] = params
+        _refuse_jumps_in_theta(list(params.values()), wrt, _loc("random", variable.name, "parameters"))
+        coupled = {symbol(n) for n, t in plan.treatments.items() if t == "measure_valued"}
+        depends = sorted(s.name for e in params.values() for s in e.free_symbols & coupled)
+        noise = variable.reparameterisation
+        if noise is not None and treatment in ("pathwise", "independent"):
+            noise_moves = any(params[p].free_symbols & coupled for p in noise.fixed)
+            if noise_moves:
+                plan.blocked.update(dict.fromkeys(depends, _redrawn(variable, treatment, depends)))
+            elif treatment == "pathwise" or depends:  # an independent law that moves with a coupled variable
+                plan.substitutions[variable.symbol] = noise.transform(variable.noise, params)
+        elif depends:
+            plan.blocked.update(dict.fromkeys(depends, _redrawn(variable, treatment, depends)))
+        if treatment == "score":
+            plan.log_density += _log_density(variable, params)
+    return plan
 
 
 def surrogate(model: Model, estimator: Estimator, budget: NodeBudget) -> Surrogate:
-    """The estimator's symbolic pieces, treating each variable as ``estimator`` allows."""
+    """The estimator's symbolic pieces, treating each variable as ``estimator`` allows. A coupled variable that
+    another law needs redrawn is planned again by its score (auto) or refused (measure_valued): a few passes at
+    most, one per discrete variable."""
+    uncoupled: dict[str, str] = {}
+    plan = _plan(model, estimator, uncoupled)
+    while plan.blocked:
+        uncoupled.update(plan.blocked)
+        plan = _plan(model, estimator, uncoupled)
     wrt = {symbol(name) for name in model.wrt}
-    substitutions: dict[sp.Symbol, sp.Expr] = {}
-    treatments: dict[str, Treatment] = {}
-    log_density: sp.Expr = sp.S.Zero
-    for variable in model.variables:
-        params = {name: expr.xreplace(substitutions) for name, expr in variable.params.items()}
-        treatment = _treat(model, variable, params, wrt, estimator)
-        treatments[variable.name] = treatment
-        noise = variable.reparameterisation
-        _refuse_jumps_in_theta(list(params.values()), wrt, _loc("random", variable.name, "parameters"))
-        if treatment == "pathwise" and noise is not None:
-            substitutions[variable.symbol] = noise.transform(variable.noise, params)
-        elif treatment == "score":
-            log_density += _log_density(variable, params)
-    function = model.function.xreplace(substitutions)
+    function = model.function.xreplace(plan.substitutions)
     _refuse_jumps_in_theta([function], wrt, _loc("function"))
     value = to_engine(function)
     direct = tuple(differentiate(value, name) for name in model.wrt)
     budget.charge(direct)
     score = None
-    if "score" in treatments.values():
-        engine_log_density = to_engine(log_density)
+    if "score" in plan.treatments.values():
+        engine_log_density = to_engine(plan.log_density)
         score = tuple(differentiate(engine_log_density, name) for name in model.wrt)
         budget.charge(score)
-    return Surrogate(treatments, value, direct, score)
+    differences = tuple(
+        _difference(v, plan, function, model.wrt)
+        for v in model.variables
+        if plan.treatments[v.name] == "measure_valued"
+    )
+    for piece in differences:
+        budget.charge(piece.exprs)
+    return Surrogate(plan.treatments, value, direct, score, differences)
+
+
+def _difference(variable: Variable, plan: _Plan, function: sp.Expr, wrt: Sequence[str]) -> Difference:
+    coupling = variable.family.coupling
+    assert coupling is not None  # only a discrete law with a coupling is treated measure_valued
+    params = plan.laws[variable.name]
+    stand_ins = {name: variable.stand_in(name) if name in variable.integers else e for name, e in params.items()}
+    own_score = to_engine(_log_density(variable, params))  # auto may take it instead, where its variance is lower
+    return difference(variable.name, variable.symbol, coupling, stand_ins, function, wrt, own_score)
