@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     max_samples: int = Field(
         default.MAX_SAMPLES, ge=10, description="Monte Carlo draws in one stochastic-derivative request."
     )
+    max_series_terms: int = Field(
+        default.MAX_SERIES_TERMS, ge=1, description="Terms of one exact sum over a discrete model."
+    )
 
     # Optimisation (/v1/optimize: one worker task per run, within compute_timeout).
     max_optimize_iterations: int = Field(

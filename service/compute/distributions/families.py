@@ -29,6 +29,7 @@ import sympy as sp
 from scipy import special, stats
 from sympy import stats as sympy_stats
 
+from service.compute.distributions.lattice import BERNOULLI, BINOMIAL, GEOMETRIC, POISSON
 from service.compute.distributions.record import (
     Alternative,
     Entry,
@@ -379,7 +380,7 @@ _FAMILIES = (
         },
         mode=_mode_bernoulli, fit=_exact(lambda x, f: {"p": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Bernoulli(x, p["p"]),
-        rules=(_POINT_MASS,), support_sign="nonnegative",
+        rules=(_POINT_MASS,), support_sign="nonnegative", lattice=BERNOULLI,
         observation=_counts("x is 0 or 1", 0.0, high=1.0),
     ),
     Family(
@@ -397,7 +398,7 @@ _FAMILIES = (
         mode=_mode_binomial, fit=_exact(lambda x, f: {"n": f["n"], "p": float(x.mean() / f["n"])}),
         sympy_stats=lambda x, p: sympy_stats.Binomial(x, p["n"], p["p"]),
         rules=(_POINT_MASS,), entropy=_binomial_entropy, beyond_support=_beyond_n, support_sign="nonnegative",
-        log_mass=binomial_log_pmf,
+        log_mass=binomial_log_pmf, lattice=BINOMIAL,
         observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
@@ -408,7 +409,7 @@ _FAMILIES = (
         closed_forms=_moments(*_plain(lam, lam, 1 / sp.sqrt(lam), 1 / lam)),
         mode=_mode_poisson, fit=_exact(lambda x, f: {"lam": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Poisson(x, p["lam"]),
-        entropy=_poisson_entropy, support_sign="nonnegative",
+        entropy=_poisson_entropy, support_sign="nonnegative", lattice=POISSON,
         observation=_counts("x an integer >= 0", 0.0),
     ),
     Family(
@@ -443,7 +444,7 @@ _FAMILIES = (
         },
         mode=lambda p: 1.0, fit=_exact(lambda x, f: {"p": float(1 / x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Geometric(x, p["p"]), support_sign="positive",
-        rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]),
+        rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]), lattice=GEOMETRIC,
         observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(

@@ -12,8 +12,8 @@ table keyed by family name, so a new family is one record there and nothing else
   the parameter space, where a likelihood may climb without a maximum), ``log_mass`` (where SciPy's is inexact),
   ``beyond_support`` (data that the
   parameters exclude), ``irregular`` and ``support_parameters`` (the support moves with them);
-- the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform) and ``support_sign``
-  (the sign ``sympy.stats`` may assume of a draw).
+- the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform), ``support_sign``
+  (the sign ``sympy.stats`` may assume of a draw) and ``lattice`` (how an exact sum walks a discrete law).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import sympy as sp
 
+from service.compute.distributions.lattice import Lattice
 from service.compute.distributions.special import Rule, Verdict
 from service.compute.errors import InvalidInput, located
 
@@ -172,6 +173,8 @@ class Family:
     """The differentiable sampler of the pathwise estimator, or None (no pathwise derivative)."""
     support_sign: Sign | None = None
     """The sign every draw has (what ``sympy.stats`` may assume of it), or None when it may have either."""
+    lattice: Lattice | None = field(default=None, repr=False)
+    """A discrete law as exact summation walks it (ratios of successive masses, scores), or None (no summation)."""
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.parameters if p.name == name)
