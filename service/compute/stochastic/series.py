@@ -32,7 +32,7 @@ from service.compute.deadline import OutOfTime, deadline
 from service.compute.distributions.lattice import Lattice
 from service.compute.engine import differentiate, to_engine
 from service.compute.language.build import symbol
-from service.compute.numeric import compile_kernel
+from service.compute.numeric import Kernel, compile_kernel
 from service.compute.stochastic.model import Model, Variable
 
 __all__ = ["TOLERANCE", "NotSummable", "Summed", "envelope", "summed"]
@@ -429,6 +429,7 @@ class _Problem:
     model: Model
     at: Mapping[str, float]
     laws: Sequence[Law]
+    kernel: Kernel  # f and its partials by wrt, over the variables then the names of at
     function: Envelope
     partials: Sequence[Envelope]
     degrees: Mapping[str, float]  # per variable: the highest the box's tails are sized for
@@ -437,6 +438,11 @@ class _Problem:
     def of(cls, model: Model, at: Mapping[str, float]) -> _Problem:
         laws = _laws(model, at)
         lowest = {v.name: v.family.lattice.lowest(p) for v, p, _ in laws}  # type: ignore[union-attr]
+        inputs = [*lowest, *at]
+        value = to_engine(model.function)
+        kernel = compile_kernel(inputs, [value, *(differentiate(value, t) for t in model.wrt)])
+        problem = cls(model, at, laws, kernel, Envelope(0.0, {}), (), {})
+        problem.evaluate([np.array([float(k)]) for k in lowest.values()])  # log(X) at X = 0: said as such
         values = {symbol(n): sp.Float(v, 30) for n, v in at.items()}
         exprs = [model.function, *(sp.diff(model.function, symbol(t)) for t in model.wrt)]
         bounds = [envelope(e.xreplace(values), lowest) for e in exprs]
@@ -451,20 +457,17 @@ class _Problem:
             v.name: max(f.degrees.get(v.name, 0.0) + 1, *(e.degrees.get(v.name, 0.0) for e in partials))
             for v, _, _ in laws
         }
-        return cls(model, at, laws, f, partials, degrees)
+        return cls(model, at, laws, kernel, f, partials, degrees)
 
     def evaluate(self, columns: Sequence[np.ndarray]) -> np.ndarray:
         """f and its partials by ``wrt`` at the counts of the box (one compiled kernel)."""
-        inputs = [*(v.name for v, _, _ in self.laws), *self.at]
-        value = to_engine(self.model.function)
-        kernel = compile_kernel(inputs, [value, *(differentiate(value, t) for t in self.model.wrt)])
-        matrix = np.empty((len(columns[0]), len(inputs)))
+        matrix = np.empty((len(columns[0]), len(columns) + len(self.at)))
         for j, column in enumerate(columns):
             matrix[:, j] = column
         for j, name in enumerate(self.at):
             matrix[:, len(columns) + j] = self.at[name]
         with np.errstate(all="ignore"):
-            evaluated: np.ndarray = kernel(matrix)
+            evaluated: np.ndarray = self.kernel(matrix)
         if not np.isfinite(evaluated).all():
             row = int(np.argmin(np.isfinite(evaluated).all(axis=1)))
             point = ", ".join(f"{v.name} = {columns[i][row]:g}" for i, (v, _, _) in enumerate(self.laws))
