@@ -234,3 +234,53 @@ class TestEnvelope:
         assert bound is not None
         assert (bound.constant, dict(bound.degrees)) == (4.0, {"X": 2.0, "Y": 0.5})
         assert np.isfinite(bound.constant)
+
+
+PAIRS: dict[str, Callable[[Mpf], Mpf]] = {
+    "sqrt(X)": mpmath.sqrt,
+    "log(1 + X)": lambda k: mpmath.log(1 + k),
+    "X^3 - 2*X": lambda k: k**3 - 2 * k,
+    "1/(1 + X)": lambda k: 1 / (1 + k),
+    "sin(X)": mpmath.sin,
+    "X*exp(-X/10)": lambda k: k * mpmath.exp(-k / 10),
+}
+
+
+def binomial(n: int) -> Callable[[Mpf], Law]:
+    def law(p: Mpf) -> Law:
+        return (
+            lambda k: mpmath.binomial(n, k) * p**k * (1 - p) ** (n - k),
+            lambda k: mpmath.binomial(n, k) * p**k * (1 - p) ** (n - k) * (k / p - (n - k) / (1 - p)),
+            range(n + 1),
+        )
+
+    return law
+
+
+LAWS = st.one_of(
+    st.tuples(st.just("poisson"), st.just("lam"), st.floats(0.01, 1000.0), st.just(poisson)),
+    st.tuples(st.just("geometric"), st.just("p"), st.floats(0.02, 0.999), st.just(geometric)),
+    st.integers(1, 300).flatmap(
+        lambda n: st.tuples(st.just(f"binomial {n}"), st.just("p"), st.floats(0.001, 0.999), st.just(binomial(n)))
+    ),
+)
+
+
+class TestNeverWrong:
+    @settings(max_examples=40, deadline=None)
+    @given(st.sampled_from(sorted(PAIRS)), LAWS)
+    @example("sqrt(X)", ("poisson", "lam", 15.0, poisson))  # where mpmath.nsum's extrapolation was wrong
+    @example("X^3 - 2*X", ("binomial 300", "p", 0.999, binomial(300)))
+    def test_a_reported_value_is_within_the_tolerance(self, text: str, law: tuple[str, str, float, Any]) -> None:
+        """Across laws, parameters and functions: the sum is either refused or correct to 1e-12 (mpmath truth)."""
+        family, parameter, value, truth = law
+        name, *n = family.split()
+        params: dict[str, Any] = {parameter: parameter} | ({"n": int(n[0])} if n else {})
+        try:
+            result = sum_of(text, {"X": (name, params)}, {parameter: value})
+        except NotSummable:
+            return
+        expected, slope = reference(PAIRS[text], truth(mpmath.mpf(value)))
+        assert close(result.derivatives[0], slope)
+        if result.expectation is not None:
+            assert close(result.expectation, expected)

@@ -20,10 +20,12 @@ Ratio = Callable[[np.ndarray, Params], np.ndarray]
 
 @dataclass(frozen=True)
 class Score:
-    """The score in one continuous parameter: its values at the counts k, and (a, b) with |score(k)| <= a + b*k."""
+    """The score in one continuous parameter: its values at the counts k, (a, b) with |score(k)| <= a + b*k, and
+    the sum of its terms' magnitudes at k (what the rounding of its value is relative to)."""
 
     at: Callable[[np.ndarray, Params], np.ndarray]
     bound: Callable[[Params], tuple[float, float]]
+    size: Callable[[np.ndarray, Params], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,12 @@ class Lattice:
     down: Ratio  # p(k - 1) / p(k)
     scores: Mapping[str, Score]
     interior: Callable[[Params], bool]  # the parameters are inside the open range where every score exists
-    roundings: int  # floating-point roundings in one ratio (bounds the weights' error)
+    roundings: int  # floating-point roundings in one ratio (1 - p, p/(1 - p), the division): bounds the weights'
+    # error, with one more per step for the running product
 
 
 def _open_probability(p: Params) -> bool:
     return 0.0 < p["p"] < 1.0
-
-
-def _binomial_score(k: np.ndarray, p: Params) -> np.ndarray:
-    return k / p["p"] - (p["n"] - k) / (1 - p["p"])
 
 
 BERNOULLI = Lattice(
@@ -52,9 +51,15 @@ BERNOULLI = Lattice(
     mode=lambda p: int(p["p"] >= 0.5),
     up=lambda k, p: np.full_like(k, p["p"] / (1 - p["p"])),
     down=lambda k, p: np.full_like(k, (1 - p["p"]) / p["p"]),
-    scores={"p": Score(lambda k, p: k / p["p"] - (1 - k) / (1 - p["p"]), lambda p: (1 / (1 - p["p"]), 1 / p["p"]))},
+    scores={
+        "p": Score(
+            lambda k, p: k / p["p"] - (1 - k) / (1 - p["p"]),
+            lambda p: (1 / (1 - p["p"]), 1 / p["p"]),
+            lambda k, p: k / p["p"] + (1 - k) / (1 - p["p"]),
+        )
+    },
     interior=_open_probability,
-    roundings=3,
+    roundings=2,
 )
 
 BINOMIAL = Lattice(
@@ -63,9 +68,15 @@ BINOMIAL = Lattice(
     mode=lambda p: min(int(p["n"]), math.floor((p["n"] + 1) * p["p"])),
     up=lambda k, p: (p["n"] - k) / (k + 1) * (p["p"] / (1 - p["p"])),
     down=lambda k, p: k / (p["n"] - k + 1) * ((1 - p["p"]) / p["p"]),
-    scores={"p": Score(_binomial_score, lambda p: (p["n"] / (1 - p["p"]), 1 / p["p"] + 1 / (1 - p["p"])))},
+    scores={
+        "p": Score(
+            lambda k, p: k / p["p"] - (p["n"] - k) / (1 - p["p"]),
+            lambda p: (p["n"] / (1 - p["p"]), 1 / p["p"] + 1 / (1 - p["p"])),
+            lambda k, p: k / p["p"] + (p["n"] - k) / (1 - p["p"]),
+        )
+    },
     interior=_open_probability,
-    roundings=8,
+    roundings=4,
 )
 
 POISSON = Lattice(
@@ -74,9 +85,9 @@ POISSON = Lattice(
     mode=lambda p: math.floor(p["lam"]),
     up=lambda k, p: p["lam"] / (k + 1),
     down=lambda k, p: k / p["lam"],
-    scores={"lam": Score(lambda k, p: k / p["lam"] - 1, lambda p: (1.0, 1 / p["lam"]))},
+    scores={"lam": Score(lambda k, p: k / p["lam"] - 1, lambda p: (1.0, 1 / p["lam"]), lambda k, p: k / p["lam"] + 1)},
     interior=lambda p: p["lam"] > 0,
-    roundings=2,
+    roundings=1,
 )
 
 GEOMETRIC = Lattice(  # trials up to and including the first success: support 1, 2, ...
@@ -89,8 +100,9 @@ GEOMETRIC = Lattice(  # trials up to and including the first success: support 1,
         "p": Score(
             lambda k, p: 1 / p["p"] - (k - 1) / (1 - p["p"]),
             lambda p: (1 / p["p"] + 1 / (1 - p["p"]), 1 / (1 - p["p"])),
+            lambda k, p: 1 / p["p"] + (k - 1) / (1 - p["p"]),
         )
     },
     interior=_open_probability,
-    roundings=3,
+    roundings=1,
 )

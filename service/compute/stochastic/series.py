@@ -31,6 +31,7 @@ import sympy as sp
 from service.compute.deadline import OutOfTime, deadline
 from service.compute.distributions.lattice import Lattice
 from service.compute.engine import differentiate, to_engine
+from service.compute.errors import NablaError
 from service.compute.language.build import symbol
 from service.compute.numeric import Kernel, compile_kernel
 from service.compute.stochastic.model import Model, Variable
@@ -381,6 +382,7 @@ class _Sums:
 
     def derivative(self, j: int, partial: np.ndarray, partial_envelope: Envelope) -> tuple[float, float]:
         score = np.zeros(len(self.weights))
+        scale = np.zeros(len(self.weights))  # what the score's rounding is relative to (its terms' magnitudes)
         tail = _tail(self.windows, partial_envelope.degrees) * partial_envelope.constant
         centred = self.envelope.plus(Envelope(abs(self.centre), {}))  # |f - c| <= |f| + |c|
         for i, (variable, params, slopes) in enumerate(self.laws):
@@ -390,6 +392,7 @@ class _Sums:
                 s = variable.family.lattice.scores[parameter]  # type: ignore[union-attr]
                 score += slope[j] * s.at(self.columns[i], params)
                 a, b = s.bound(params)  # |s| <= a + b k <= max(a, b) (1 + k)
+                scale += abs(slope[j]) * s.size(self.columns[i], params)
                 tail += (
                     abs(slope[j]) * max(a, b) * centred.constant * _tail(self.windows, _bumped(centred, variable.name))
                 )
@@ -400,7 +403,9 @@ class _Sums:
         rounding = (
             math.fsum(np.abs(direct) * (self.errors + _KERNEL_ULPS * _EPS))
             + math.fsum(np.abs(scored) * (self.errors + 4 * _EPS))
+            + math.fsum(np.abs((self.f - self.centre) * self.weights) * scale * 8 * _EPS)
             + math.fsum(np.abs(weighted) * (_KERNEL_ULPS * _EPS * np.abs(self.f) + _EPS * abs(self.centre)))
+            + 2 * _EPS * abs(total)
         )
         return total, tail + rounding
 
@@ -439,8 +444,11 @@ class _Problem:
         laws = _laws(model, at)
         lowest = {v.name: v.family.lattice.lowest(p) for v, p, _ in laws}  # type: ignore[union-attr]
         inputs = [*lowest, *at]
-        value = to_engine(model.function)
-        kernel = compile_kernel(inputs, [value, *(differentiate(value, t) for t in model.wrt)])
+        try:
+            value = to_engine(model.function)
+            kernel = compile_kernel(inputs, [value, *(differentiate(value, t) for t in model.wrt)])
+        except NablaError as error:  # too large to compile: the answer keeps its estimate
+            raise NotSummable(f"the function could not be compiled for the sum ({error.detail})") from None
         problem = cls(model, at, laws, kernel, Envelope(0.0, {}), (), {})
         problem.evaluate([np.array([float(k)]) for k in lowest.values()])  # log(X) at X = 0: said as such
         values = {symbol(n): sp.Float(v, 30) for n, v in at.items()}
