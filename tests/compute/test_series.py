@@ -17,8 +17,9 @@ from service.compute.language.build import build, symbol
 from service.compute.language.syntax import parse
 from service.compute.limits import DEFAULT_LIMITS
 from service.compute.stochastic import ModelSpec, RandomSpec
+from service.compute.stochastic.growth import envelope
 from service.compute.stochastic.model import Model, build_model
-from service.compute.stochastic.series import TOLERANCE, NotSummable, Summed, envelope, summed
+from service.compute.stochastic.series import TOLERANCE, NotSummable, Summed, summed
 
 mpmath.mp.dps = 40
 Mpf = Any  # mpmath numbers (untyped)

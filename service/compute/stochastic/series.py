@@ -10,9 +10,9 @@ that parameter's expression by theta: the chain rule). The sum runs over a box o
 outward by the ratio of successive masses (``Family.lattice``), and what lies outside the box is bounded:
 
 - the function's growth: ``|f(k)| <= C * prod_i (1 + k_i)^d_i`` on the support, read off the expression by sound
-  rules (``envelope``; a function it cannot bound, ``exp(X)`` say, is not summed);
+  rules (``growth``; a function they cannot bound, ``exp(X)`` say, is not summed);
 - the laws are log-concave, so past an edge of the box the terms ``(1 + k)^d p(k)`` fall at least geometrically, with
-  the ratio at the edge: the tail is at most its first term over (1 - ratio).
+  the ratio at the edge: the tail is at most its first term over (1 - ratio) (``window``).
 
 A value is reported only when the tail bound plus an estimate of the rounding errors (the weights' recurrence,
 bounded; the compiled function's own error, taken as a few ulp) is below ``TOLERANCE`` of it: "exact" here means
@@ -29,25 +29,20 @@ import numpy as np
 import sympy as sp
 
 from service.compute.deadline import OutOfTime, deadline
-from service.compute.distributions.lattice import Lattice
 from service.compute.engine import differentiate, to_engine
 from service.compute.errors import NablaError
 from service.compute.language.build import symbol
 from service.compute.numeric import Kernel, compile_kernel
+from service.compute.stochastic.growth import Envelope, envelope
 from service.compute.stochastic.model import Model, Variable
+from service.compute.stochastic.window import EPS, NotSummable, Window, window
 
-__all__ = ["TOLERANCE", "NotSummable", "Summed", "envelope", "summed"]
+__all__ = ["TOLERANCE", "NotSummable", "Summed", "summed"]
 
 TOLERANCE = 1e-12  # relative: what "exact" promises
 _WINDOWS = (1e-18, 1e-40, 1e-80)  # a window's edge: its tail below this share of its moment; wider when that is not
 # enough (a sum that cancels, a crude bound on the function's growth)
-_EPS = 2.0**-53
 _KERNEL_ULPS = 8  # rounding error assumed of one compiled evaluation of f (not a bound: an estimate)
-_FIRST_CHUNK = 64
-
-
-class NotSummable(Exception):
-    """Why the expectation was not summed (a sentence for the warning)."""
 
 
 @dataclass(frozen=True)
@@ -59,248 +54,6 @@ class Summed:
     expectation: float | None
     terms: int
     error: float
-
-
-# --- the growth of f: |e| <= C * prod (1 + k_i)^d_i on the support --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Envelope:
-    constant: float
-    degrees: Mapping[str, float]
-
-    def plus(self, other: Envelope) -> Envelope:
-        names = {*self.degrees, *other.degrees}
-        return Envelope(
-            self.constant + other.constant,
-            {n: max(self.degrees.get(n, 0.0), other.degrees.get(n, 0.0)) for n in names},
-        )
-
-    def times(self, other: Envelope) -> Envelope:
-        names = {*self.degrees, *other.degrees}
-        return Envelope(
-            self.constant * other.constant,
-            {n: self.degrees.get(n, 0.0) + other.degrees.get(n, 0.0) for n in names},
-        )
-
-    def power(self, exponent: float) -> Envelope:
-        return Envelope(self.constant**exponent, {n: d * exponent for n, d in self.degrees.items()})
-
-
-_BOUNDED: Mapping[type, float] = {
-    sp.sin: 1.0, sp.cos: 1.0, sp.tanh: 1.0, sp.erf: 1.0, sp.erfc: 2.0, sp.atan: math.pi / 2, sp.sign: 1.0,
-    sp.Heaviside: 1.0,
-}  # fmt: skip
-
-
-def _number(expr: sp.Expr) -> float | None:
-    if not expr.is_number:
-        return None
-    value = complex(expr.evalf(20))
-    return value.real if value.imag == 0 and math.isfinite(value.real) else None
-
-
-def _floor(expr: sp.Expr, lowest: Mapping[str, int]) -> float | None:
-    """A number the expression is at least on the support (None when unknown)."""
-    number = _number(expr)
-    if number is not None:
-        return number
-    if isinstance(expr, sp.Symbol):
-        return float(lowest[expr.name]) if expr.name in lowest else None
-    if isinstance(expr, sp.Add):
-        parts = [_floor(a, lowest) for a in expr.args]
-        return None if None in parts else math.fsum(p for p in parts if p is not None)
-    if isinstance(expr, sp.Mul | sp.Pow | sp.exp | sp.cosh):
-        return _positive_floor(expr, lowest)
-    return None
-
-
-def _positive_floor(expr: sp.Expr, lowest: Mapping[str, int]) -> float | None:
-    if isinstance(expr, sp.exp):
-        return 0.0
-    if isinstance(expr, sp.cosh):
-        return 1.0
-    if isinstance(expr, sp.Mul):
-        floors = [_floor(a, lowest) for a in expr.args]
-        known = [p for p in floors if p is not None and p >= 0]
-        return math.prod(known) if len(known) == len(floors) else None
-    exponent = _number(expr.exp)
-    base = _floor(expr.base, lowest)
-    if exponent is None or base is None or base < 0:
-        return None
-    if exponent >= 0:
-        return float(base**exponent)
-    return None  # a negative power of a non-negative base: no lower bound without an upper one
-
-
-def _ceiling(expr: sp.Expr, lowest: Mapping[str, int]) -> float | None:
-    floor = _floor(-expr, lowest)
-    return None if floor is None else -floor
-
-
-def envelope(expr: sp.Expr, lowest: Mapping[str, int]) -> Envelope | None:
-    """A bound ``|expr| <= C * prod (1 + k_i)^d_i`` for every point of the support (the random names of ``lowest``
-    at integers >= their lowest value, >= 0), or None when these rules cannot bound the expression."""
-    number = _number(expr)
-    if number is not None:
-        return Envelope(abs(number), {})
-    if isinstance(expr, sp.Symbol):
-        return Envelope(1.0, {expr.name: 1.0}) if expr.name in lowest else None
-    if isinstance(expr, sp.Add | sp.Mul | sp.Max | sp.Min):
-        parts = [envelope(a, lowest) for a in expr.args]
-        if any(p is None for p in parts):
-            return None
-        combine = Envelope.times if isinstance(expr, sp.Mul) else Envelope.plus
-        result = parts[0]
-        for part in parts[1:]:
-            result = combine(result, part)  # type: ignore[arg-type]
-        return result
-    if isinstance(expr, sp.Pow):
-        return _power(expr, lowest)
-    if isinstance(expr, sp.Abs):
-        return envelope(expr.args[0], lowest)
-    if isinstance(expr, sp.exp):
-        top = _ceiling(expr.args[0], lowest)
-        return None if top is None else Envelope(math.exp(top), {})
-    if isinstance(expr, sp.log):
-        return _log(expr.args[0], lowest)
-    bound = _BOUNDED.get(type(expr))
-    if bound is not None and all(envelope(a, lowest) is not None for a in expr.args):
-        return Envelope(bound, {})
-    return None
-
-
-def _power(expr: sp.Pow, lowest: Mapping[str, int]) -> Envelope | None:
-    exponent = _number(expr.exp)
-    if exponent is None:
-        return None
-    if exponent >= 0:
-        base = envelope(expr.base, lowest)
-        return None if base is None else base.power(exponent)
-    floor = _floor(expr.base, lowest)
-    return Envelope(floor**exponent, {}) if floor is not None and floor > 0 else None
-
-
-def _log(argument: sp.Expr, lowest: Mapping[str, int]) -> Envelope | None:
-    """|log a| <= |log c| + |log C| + sum d_i log(1 + k_i) when c <= a <= C prod (1 + k_i)^d_i, and
-    log(1 + k) <= 1 + k."""
-    floor, bound = _floor(argument, lowest), envelope(argument, lowest)
-    if floor is None or floor <= 0 or bound is None:
-        return None
-    degrees = {n: 1.0 for n, d in bound.degrees.items() if d > 0}
-    return Envelope(abs(math.log(floor)) + abs(math.log(bound.constant)) + sum(bound.degrees.values()), degrees)
-
-
-# --- one variable's window: its counts, their weights and the bound on what lies outside -----------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    variable: Variable
-    lattice: Lattice
-    params: Mapping[str, float]
-    counts: np.ndarray
-    weights: np.ndarray  # masses, normalised over the window
-    errors: np.ndarray  # bound on each weight's relative error
-    total: float  # sum of the unnormalised weights (the mode's is 1)
-
-    def tail(self, degree: float) -> float:
-        """A bound on sum over the counts outside the window of (1 + k)^degree p(k)."""
-        lattice, params = self.lattice, self.params
-        low, high = float(self.counts[0]), float(self.counts[-1])
-        out = 0.0
-        if high < lattice.highest(params):
-            out += _tail_up(np.array([high]), self.weights[-1:] * self.total, lattice, params, degree)[0]
-        if low > lattice.lowest(params):
-            out += _tail_down(np.array([low]), self.weights[:1] * self.total, lattice, params, degree)[0]
-        return out / self.total
-
-    def moment(self, degree: float) -> float:
-        """A bound on E[(1 + X)^degree] over the whole support."""
-        inside = math.fsum((1 + self.counts) ** degree * self.weights)
-        return inside + self.tail(degree)
-
-
-def _tail_up(k: np.ndarray, w: np.ndarray, lattice: Lattice, params: Mapping[str, float], m: float) -> np.ndarray:
-    """For each last count k of weight w: a bound on sum_{j > k} (1 + j)^m w(j) (inf where none holds yet)."""
-    first = (k + 2) ** m * w * lattice.up(k, params)
-    ratio = ((k + 3) / (k + 2)) ** m * lattice.up(k + 1, params)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ratio < 1, 1.01 * first / (1 - ratio), np.inf)
-
-
-def _tail_down(k: np.ndarray, w: np.ndarray, lattice: Lattice, params: Mapping[str, float], m: float) -> np.ndarray:
-    """For each first count k of weight w: a bound on sum_{j < k} (1 + j)^m w(j), the support's end included."""
-    first = k**m * w * lattice.down(k, params)
-    ratio = lattice.down(k - 1, params)
-    lowest = lattice.lowest(params)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        bound = np.where(ratio < 1, 1.01 * first / (1 - ratio), np.inf)
-    return np.where(k - 1 <= lowest, 1.01 * first, bound)  # one count left at most: its own term
-
-
-def _walk(
-    variable: Variable, lattice: Lattice, params: Mapping[str, float], side: int, m: float, cap: int, share: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The counts from the mode outward on one side (excluding the mode), their unnormalised weights and error
-    bounds, until the tail beyond is below ``share`` of the moment so far (the mode's weight is 1)."""
-    mode = lattice.mode(params)
-    end = lattice.highest(params) if side > 0 else float(lattice.lowest(params))
-    ratio = lattice.up if side > 0 else lattice.down
-    tail = _tail_up if side > 0 else _tail_down
-    counts: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    last_k, last_w, moment, steps = float(mode), 1.0, (1 + mode) ** m, 0
-    size = _FIRST_CHUNK
-    while last_k != end:
-        if steps >= cap:
-            raise NotSummable(
-                f"the sum over '{variable.name}' needs more than {cap} terms (NABLA_MAX_SERIES_TERMS) to reach the "
-                "tolerance"
-            )
-        if tail(np.array([last_k]), np.array([last_w]), lattice, params, m)[0] <= share * moment:
-            break
-        count = int(min(size, cap - steps, abs(end - last_k)))
-        k = last_k + side * np.arange(1, count + 1, dtype=float)
-        w = last_w * np.cumprod(ratio(k - side, params))
-        bounds = tail(k, w, lattice, params, m)
-        moments = moment + np.cumsum((1 + k) ** m * w)
-        done = np.flatnonzero(bounds <= share * moments)
-        stop = int(done[0]) + 1 if done.size else count
-        counts.append(k[:stop])
-        weights.append(w[:stop])
-        last_k, last_w, moment = float(k[stop - 1]), float(w[stop - 1]), float(moments[stop - 1])
-        steps += stop
-        if done.size:
-            break
-        size *= 2
-    if not counts:
-        return np.empty(0), np.empty(0)
-    return np.concatenate(counts), np.concatenate(weights)
-
-
-def window(variable: Variable, params: Mapping[str, float], degree: float, cap: int, share: float) -> Window:
-    lattice = variable.family.lattice
-    assert lattice is not None
-    mode = lattice.mode(params)
-    up_k, up_w = _walk(variable, lattice, params, 1, degree, cap, share)
-    down_k, down_w = _walk(variable, lattice, params, -1, degree, cap, share)
-    counts = np.concatenate([down_k[::-1], [float(mode)], up_k])
-    raw = np.concatenate([down_w[::-1], [1.0], up_w])
-    if raw.min() < 1e-290:
-        raise NotSummable(
-            f"the terms of the sum over '{variable.name}' leave the range of float64 before its tail is small: the "
-            "function grows too fast"
-        )
-    total = math.fsum(raw)
-    weights = raw / total
-    own = ((lattice.roundings + 1) * np.abs(counts - mode) + 2) * _EPS  # the recurrence from the mode, the division
-    errors = own + math.fsum(weights * own)  # and the normaliser's own error, a weighted mean of them
-    shaped = Window(variable, lattice, params, counts, weights, errors, total)
-    return Window(variable, lattice, params, counts, weights, errors + shaped.tail(0), total)  # the mass left out
-
-
-# --- the sum ----------------------------------------------------------------------------------------------------------
 
 
 def _value(expr: sp.Expr, at: Mapping[str, float]) -> float:
@@ -344,7 +97,7 @@ def _grid(windows: Sequence[Window], cap: int) -> tuple[list[np.ndarray], np.nda
         raise NotSummable(f"the sum needs {sizes} = {terms} terms, more than {cap} (NABLA_MAX_SERIES_TERMS)")
     mesh = np.meshgrid(*(w.counts for w in windows), indexing="ij")
     weights = np.ones(terms)
-    errors = np.full(terms, len(windows) * _EPS)
+    errors = np.full(terms, len(windows) * EPS)
     for w, grid in zip(windows, np.meshgrid(*(np.arange(len(w.counts)) for w in windows), indexing="ij"), strict=True):
         index = grid.ravel()
         weights *= w.weights[index]
@@ -401,11 +154,11 @@ class _Sums:
         scored = (self.f - self.centre) * weighted
         total = math.fsum(direct) + math.fsum(scored)
         rounding = (
-            math.fsum(np.abs(direct) * (self.errors + _KERNEL_ULPS * _EPS))
-            + math.fsum(np.abs(scored) * (self.errors + 4 * _EPS))
-            + math.fsum(np.abs((self.f - self.centre) * self.weights) * scale * 8 * _EPS)
-            + math.fsum(np.abs(weighted) * (_KERNEL_ULPS * _EPS * np.abs(self.f) + _EPS * abs(self.centre)))
-            + 2 * _EPS * abs(total)
+            math.fsum(np.abs(direct) * (self.errors + _KERNEL_ULPS * EPS))
+            + math.fsum(np.abs(scored) * (self.errors + 4 * EPS))
+            + math.fsum(np.abs((self.f - self.centre) * self.weights) * scale * 8 * EPS)
+            + math.fsum(np.abs(weighted) * (_KERNEL_ULPS * EPS * np.abs(self.f) + EPS * abs(self.centre)))
+            + 2 * EPS * abs(total)
         )
         return total, tail + rounding
 
@@ -490,7 +243,7 @@ class _Problem:
         mass = f * weights
         expectation = math.fsum(mass)
         tail = _tail(windows, self.function.degrees) * self.function.constant
-        e_error = tail + math.fsum(np.abs(mass) * (errors + _KERNEL_ULPS * _EPS))
+        e_error = tail + math.fsum(np.abs(mass) * (errors + _KERNEL_ULPS * EPS))
         sums = _Sums(self.laws, windows, columns, weights, errors, f, expectation, self.function)
         derivatives, relative = [], []
         for j, name in enumerate(self.model.wrt):
