@@ -114,15 +114,16 @@ def closed_form(model: Model, at: Mapping[str, float], timeout: float) -> Closed
     return _bounded(work, timeout)
 
 
-def exact_values(form: ClosedForm, at: Mapping[str, float], timeout: float) -> tuple[float, ...] | None:
-    """The derivatives' values at ``at`` (30 digits, rounded once); None when the expectation or a derivative is
+def exact_values(form: ClosedForm, at: Mapping[str, float], timeout: float) -> tuple[float, tuple[float, ...]] | None:
+    """The expectation's and the derivatives' values at ``at`` (30 digits, rounded once); None when one of them is
     not a finite real there."""
 
-    def work() -> tuple[float, ...] | None:
-        if _value(form.expectation, at) is None:
-            return None
+    def work() -> tuple[float, tuple[float, ...]] | None:
+        expectation = _value(form.expectation, at)
         values = [_value(d, at) for d in form.derivatives]
-        return tuple(v for v in values if v is not None) if None not in values else None
+        if expectation is None or None in values:
+            return None
+        return expectation, tuple(v for v in values if v is not None)
 
     return _bounded(work, timeout)
 
@@ -177,7 +178,8 @@ def _search(
         return "timed_out", None
     if values is None:  # found, but not a finite real at the point: no sum either (the expectation may not exist)
         return "found", Exact(None, None, None, None, "found")
-    return "found", Exact(form, values, _value(form.expectation, at), "closed_form", "found")
+    expectation, derivatives = values
+    return "found", Exact(form, derivatives, expectation, "closed_form", "found")
 
 
 def exact_answer(
