@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     inline_batch_values: int = Field(
         default.INLINE_BATCH_VALUES, ge=1, description="Above this many numbers a batch runs off the event loop."
     )
-    cache_size: int = Field(default.CACHE_SIZE, ge=0, description="Compiled functions kept (LRU).")
+    cache_size: int = Field(
+        default.CACHE_SIZE, ge=0, description="Compiled functions kept (LRU); also models without a closed form."
+    )
     matrix_max_work: int = Field(
         default.MATRIX_MAX_WORK, ge=1, description="Entries of all intermediate arrays of one matrix evaluation."
     )
@@ -111,6 +113,9 @@ class Settings(BaseSettings):
     # Stochastic derivatives (drawn and averaged in the workers, within compute_timeout and worker_memory_mb).
     max_samples: int = Field(
         default.MAX_SAMPLES, ge=10, description="Monte Carlo draws in one stochastic-derivative request."
+    )
+    max_series_terms: int = Field(
+        default.MAX_SERIES_TERMS, ge=1, description="Terms of one exact sum over a discrete model."
     )
 
     # Optimisation (/v1/optimize: one worker task per run, within compute_timeout).

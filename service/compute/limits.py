@@ -43,6 +43,7 @@ MAX_WARNINGS = 20
 
 # Probability.
 MAX_SAMPLES = 2_000_000
+MAX_SERIES_TERMS = 1_000_000  # terms of one exact sum over a discrete model (the box of counts it walks)
 MAX_DISTRIBUTION_VALUES = 1_000_000
 
 # Optimisation (each run is one worker task).

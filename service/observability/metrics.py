@@ -73,6 +73,9 @@ class RuntimeCollector(Collector):
             yield from _cache_metrics("compiled", "compiled functions", services.calculus.cache)
             yield from _cache_metrics("distribution_answers", "distribution answers", services.distributions.cache)
             yield from _cache_metrics("point_plans", "single-point answer plans", services.calculus.plans)
+            yield from _cache_metrics(
+                "closed_form_searches", "closed-form searches that found nothing", services.stochastic.searches
+            )
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

@@ -30,6 +30,8 @@ def body(answer: StochasticAnswer) -> Body:
         "samples": query.samples,
         "seed": answer.seed,
         "exact": None if result.exact is None else list(result.exact),
+        "exact_method": result.exact_method,
+        "expected_value": result.expected_value,
         "expectation": None if expectation is None else {"expression": expectation[0], "latex": expectation[1]},
         "exact_derivatives": _symbolic(result.exact_derivatives),
         **warnings(Notes(result.warnings)),

@@ -39,5 +39,9 @@ class LRUCache(Generic[V]):
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key`` (nothing when it is not held)."""
+        self._entries.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._entries)

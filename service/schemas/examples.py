@@ -87,6 +87,8 @@ STOCHASTIC: dict[str, Any] = {
     "samples": 100000,
     "seed": 7,
     "exact": [3.0],
+    "exact_method": "closed_form",
+    "expected_value": 3.25,
     "expectation": {"expression": "theta^2 + 1", "latex": "\\theta^{2} + 1"},
     "exact_derivatives": {"expressions": ["2*theta"], "latex": ["2 \\theta"]},
     "warnings": [],

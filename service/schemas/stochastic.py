@@ -129,7 +129,16 @@ class StochasticRequest(StrictModel):
         ),
     )
     confidence: float = Field(0.95, gt=0, lt=1, description="Level of the confidence interval.")
-    exact: bool = Field(True, description="Look for the expectation in closed form (within NABLA_EXACT_TIMEOUT).")
+    exact: bool | None = Field(
+        None,
+        description=(
+            "The exact derivative (`exact`): omitted or null, the closed form is looked for (within "
+            "NABLA_EXACT_TIMEOUT) once per model: when none is found the outcome is remembered and identical requests "
+            "do not search again; a model whose random variables are all discrete is then summed instead (to 1e-12 "
+            "relative, with a bound on the tail). true: search afresh even when an earlier search found nothing. "
+            "false: no exact value at all (no search, no sum)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _wrt_in_at(self) -> StochasticRequest:
@@ -200,6 +209,19 @@ class StochasticResponse(WarningsFields):
     variance: Variances
     samples: int
     seed: int = Field(description="The seed used (generated when none was given): send it back to reproduce.")
-    exact: list[float] | None = Field(description="d/dθ E[f] from the closed form; null when none was found.")
+    exact: list[float] | None = Field(
+        description=(
+            "d/dθ E[f] computed exactly, correct to 1e-12 relative: from the closed form, or by summing a discrete "
+            "model's series with a bound on its tail (see `exact_method`); null when neither was possible (the "
+            "warnings say why)."
+        )
+    )
+    exact_method: Literal["closed_form", "summation"] | None = Field(
+        None, description="How `exact` was computed: closed_form (sympy.stats) or summation (the series over the laws)."
+    )
+    expected_value: float | None = Field(
+        None,
+        description="E[f] itself at `at`, exact as `exact` is (null when not found, or not within 1e-12 when summed).",
+    )
     expectation: SymbolicExpression | None = Field(description="E[f] in closed form, when found.")
     exact_derivatives: SymbolicVector | None = Field(description="The closed-form derivatives, when found.")

@@ -29,6 +29,7 @@ import sympy as sp
 from scipy import special, stats
 from sympy import stats as sympy_stats
 
+from service.compute.distributions.lattice import BERNOULLI, BINOMIAL, GEOMETRIC, POISSON
 from service.compute.distributions.record import (
     Alternative,
     Coupling,
@@ -432,7 +433,7 @@ _FAMILIES = (
         mode=_mode_bernoulli, fit=_exact(lambda x, f: {"p": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Bernoulli(x, p["p"]),
         rules=(_POINT_MASS,), support_sign="nonnegative", coupling=Coupling("p", _bernoulli_terms),
-        score_log_density=_score_log_bernoulli,
+        score_log_density=_score_log_bernoulli, lattice=BERNOULLI,
         observation=_counts("x is 0 or 1", 0.0, high=1.0),
     ),
     Family(
@@ -451,6 +452,7 @@ _FAMILIES = (
         sympy_stats=lambda x, p: sympy_stats.Binomial(x, p["n"], p["p"]),
         rules=(_POINT_MASS,), entropy=_binomial_entropy, beyond_support=_beyond_n, support_sign="nonnegative",
         log_mass=binomial_log_pmf, coupling=Coupling("p", _binomial_terms), score_log_density=_score_log_binomial,
+        lattice=BINOMIAL,
         observation=_counts("x an integer >= 0 (and <= n)", 0.0),
     ),
     Family(
@@ -462,6 +464,7 @@ _FAMILIES = (
         mode=_mode_poisson, fit=_exact(lambda x, f: {"lam": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Poisson(x, p["lam"]),
         entropy=_poisson_entropy, support_sign="nonnegative", coupling=Coupling("lam", _poisson_terms),
+        lattice=POISSON,
         observation=_counts("x an integer >= 0", 0.0),
     ),
     Family(
@@ -497,7 +500,7 @@ _FAMILIES = (
         mode=lambda p: 1.0, fit=_exact(lambda x, f: {"p": float(1 / x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Geometric(x, p["p"]), support_sign="positive",
         rules=(_CERTAIN,), entropy=lambda p, rv: geometric_entropy(p["p"]), coupling=Coupling("p", _geometric_terms),
-        score_log_density=_score_log_geometric,
+        score_log_density=_score_log_geometric, lattice=GEOMETRIC,
         observation=_counts("x an integer >= 1", 1.0),
     ),
     Family(

@@ -14,7 +14,8 @@ table keyed by family name, so a new family is one record there and nothing else
   parameters exclude), ``irregular`` and ``support_parameters`` (the support moves with them);
 - the stochastic derivative: ``reparameterisation`` (parameter-free noise and its transform), ``coupling`` (a
   discrete law's measure-valued derivative on the same draw), ``score_log_density`` (a form whose derivatives stay
-  finite at a probability of 0 or 1) and ``support_sign`` (the sign ``sympy.stats`` may assume of a draw).
+  finite at a probability of 0 or 1), ``support_sign`` (the sign ``sympy.stats`` may assume of a draw) and
+  ``lattice`` (how an exact sum walks a discrete law).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import sympy as sp
 
+from service.compute.distributions.lattice import Lattice
 from service.compute.distributions.special import Rule, Verdict
 from service.compute.errors import InvalidInput, located
 
@@ -195,6 +197,8 @@ class Family:
     some possible draw (a probability of 0 or 1); None: ``log_density``. The likelihood keeps ``log_density``."""
     support_sign: Sign | None = None
     """The sign every draw has (what ``sympy.stats`` may assume of it), or None when it may have either."""
+    lattice: Lattice | None = field(default=None, repr=False)
+    """A discrete law as exact summation walks it (ratios of successive masses, scores), or None (no summation)."""
 
     def parameter(self, name: str) -> Parameter:
         return next(p for p in self.parameters if p.name == name)

@@ -12,9 +12,17 @@ from scipy import stats
 
 from service.compute.engine import NodeBudget
 from service.compute.errors import NablaError
+from service.compute.limits import MAX_SERIES_TERMS
 from service.compute.notes import Note
 from service.compute.stochastic.estimate import CompiledSurrogate, Estimates, Sampler, draw
-from service.compute.stochastic.exact import ClosedForm, OutOfBudget, closed_form, exact_values
+from service.compute.stochastic.exact import (
+    ClosedForm,
+    Exact,
+    Search,
+    closed_form,
+    exact_answer,
+    signs,
+)
 from service.compute.stochastic.model import (
     Estimator,
     Model,
@@ -42,7 +50,7 @@ class StochasticQuery:
     seed: int | None = None
     estimator: Estimator = "auto"
     confidence: float = 0.95
-    exact: bool = True
+    exact: bool | None = None  # None: search once per model (remembered); True: search afresh; False: no exact value
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class StochasticTask:
     confidence: float = 0.95
     exact: bool = True
     exact_timeout: float = 2.0
+    remembered: Search | None = None  # what an earlier search for this model came to: do not search again
+    max_series_terms: int = MAX_SERIES_TERMS
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,9 @@ class StochasticResult:
     expectation: tuple[str, str] | None  # (text, LaTeX) of E[f]
     exact_derivatives: tuple[tuple[str, str], ...] | None
     warnings: tuple[Note, ...] = field(default=())
+    exact_method: str | None = None  # closed_form | summation, when ``exact`` is given
+    expected_value: float | None = None  # E[f] at the point, exact (closed form or sum)
+    search: Search | None = None  # what this request's closed-form search came to (None: not searched)
 
 
 @dataclass(frozen=True)
@@ -213,15 +226,16 @@ _DISAGREEMENT = 6.0  # standard errors: a gap this wide is a bug somewhere (or a
 
 
 def _disagreements(
-    wrt: tuple[str, ...], estimates: Estimates, se: Numbers, exact: tuple[float, ...] | None
+    wrt: tuple[str, ...], estimates: Estimates, se: Numbers, exact: tuple[float, ...] | None, method: str | None
 ) -> tuple[Note, ...]:
     if exact is None:
         return ()
+    source = "the exact sum" if method == "summation" else "the closed form"
     return tuple(
         _note(
             "closed_form_disagrees",
             index,
-            f"the closed form gives {value:.12g} for the derivative by {name}, far from the Monte Carlo estimate "
+            f"{source} gives {value:.12g} for the derivative by {name}, far from the Monte Carlo estimate "
             f"{mean:.12g} (standard error {error:.3g}): one of them is wrong, or the draws missed rare events; please "
             "report this model",
         )
@@ -230,14 +244,12 @@ def _disagreements(
     )
 
 
-def _exact(task: StochasticTask, at: Mapping[str, float]) -> tuple[ClosedForm | None, tuple[float, ...] | None]:
-    """The closed form (cached per model and signs of ``at``: a timeout is not cached) and its values at ``at``."""
-    signs = tuple((name, float(np.sign(value))) for name, value in task.at)
-    try:
-        form = _closed_form(task.model, signs, task.exact_timeout)
-        return form, None if form is None else exact_values(form, at, task.exact_timeout)
-    except OutOfBudget:
-        return None, None
+def _exact(task: StochasticTask, model: Model, at: Mapping[str, float]) -> Exact:
+    """The closed form (cached per model and signs of ``at``: a timeout is not cached here, the web process
+    remembers it) and its values, else the sum over a discrete model."""
+    key = signs(task.at)
+    search = None if task.remembered else lambda: _closed_form(task.model, key, task.exact_timeout)
+    return exact_answer(model, at, search, task.remembered, task.exact_timeout, task.max_series_terms)
 
 
 _PILOT = 2_000  # draws of the pilot on which auto chooses between a coupling and the score
@@ -272,7 +284,8 @@ def run(task: StochasticTask) -> StochasticResult:
         name: None if candidate is None else _optional(_estimates(candidate).variance)
         for name, candidate in prepared.alternatives.items()
     }
-    form, values = _exact(task, at) if task.exact else (None, None)
+    found = _exact(task, prepared.model, at) if task.exact else Exact(None, None, None, None, None)
+    values, form = found.values, found.form
     printed = form.printed() if form is not None and values is not None else None
     return StochasticResult(
         wrt=task.model.wrt,
@@ -288,6 +301,10 @@ def run(task: StochasticTask) -> StochasticResult:
         exact_derivatives=printed[1:] if printed else None,
         warnings=(
             *_warnings(task.model.wrt, estimates, task.samples, _discrete_draws_matter(prepared.chosen.surrogate)),
-            *_disagreements(task.model.wrt, estimates, se, values),
+            *_disagreements(task.model.wrt, estimates, se, values, found.method),
+            *found.notes,
         ),
+        exact_method=found.method,
+        expected_value=found.expectation,
+        search=found.search,
     )
