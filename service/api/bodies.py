@@ -97,10 +97,19 @@ def decode_msgpack(body: bytes) -> Any:
 
 
 def _from_wire(key: Any, value: Any) -> Any:
+    if key == "points" and isinstance(value, dict) and value.keys() != WIRE_KEYS:  # columns by name
+        return {name: _column(name, column) for name, column in value.items()}
     if not (isinstance(value, dict) and value.keys() == WIRE_KEYS):
         return value
     array = wire_to_array(value, ("body", str(key)))
     return array if key == "points" else array.tolist()
+
+
+def _column(name: Any, value: Any) -> Any:
+    """A column of ``points`` as a NumPy array when it came as a wire array, else as it came."""
+    if isinstance(value, dict) and value.keys() == WIRE_KEYS:
+        return wire_to_array(value, ("body", "points", str(name)))
+    return value
 
 
 def wire_to_array(value: dict[str, Any], loc: tuple[str, ...]) -> np.ndarray:

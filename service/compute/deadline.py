@@ -21,10 +21,12 @@ class OutOfTime(Exception):
 
 
 _armed = [False]  # whether an alarm may raise: a signal that arrives while the deadline is being disarmed must not
+_fired = [False]  # whether the time ran out: a raise Python discarded still means the block overran
 
 
 def _alarm(signum: int, frame: FrameType | None) -> None:
     if _armed[0]:
+        _fired[0] = True
         raise OutOfTime
 
 
@@ -33,8 +35,11 @@ _REPEAT = 0.05  # s: a raise that lands where Python discards it (a __del__, a g
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Raise ``OutOfTime`` inside the block once ``seconds`` have passed (and every 50 ms after, until it ends)."""
+    """Raise ``OutOfTime`` inside the block once ``seconds`` have passed (and every 50 ms after, until it ends); a
+    block that ends after its time ran out, because the raise landed where Python discards it, raises it at its
+    end."""
     previous = signal.signal(signal.SIGALRM, _alarm)
+    _fired[0] = False
     _armed[0] = True
     signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
     try:
@@ -43,3 +48,5 @@ def deadline(seconds: float) -> Iterator[None]:
         _armed[0] = False  # first: from here on an alarm is a no-op, wherever it lands
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if _fired[0]:
+        raise OutOfTime

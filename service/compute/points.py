@@ -349,8 +349,10 @@ def _rows(raw: Any, names: Sequence[str], max_points: int, constants: Constants)
     if isinstance(raw, Mapping):
         columns: list[Any] = [raw.get(n) for n in names]
         extra = [k for k in raw if k not in names]
-        if extra or any(not isinstance(c, list) for c in columns):
+        if extra or any(not isinstance(c, list | np.ndarray) for c in columns):
             _columns_error(names, extra)
+        if all(isinstance(c, np.ndarray) for c in columns):  # binary columns (msgpack)
+            return _binary_columns(columns, names, max_points)
         lengths = {len(c) for c in columns if isinstance(c, list)}
         if len(lengths) > 1:
             raise _error("every column of points must have the same length", ("points",))
@@ -374,6 +376,19 @@ def _rows(raw: Any, names: Sequence[str], max_points: int, constants: Constants)
         return fast
     rows = [_point(p, names, ("points", i), constants) for i, p in enumerate(raw)]
     return np.array(rows, dtype=np.float64).reshape(len(raw), len(names))
+
+
+def _binary_columns(columns: list[np.ndarray], names: Sequence[str], max_points: int) -> np.ndarray:
+    for name, column in zip(names, columns, strict=True):
+        if column.ndim != 1 or len(column) != len(columns[0]):
+            raise _error(
+                f"points.{name} has shape {list(column.shape)}; every column must be one array of the same length",
+                ("points", name),
+            )
+    _check_count(len(columns[0]), max_points)
+    matrix = np.column_stack(columns)
+    _check_matrix(matrix, names)
+    return matrix
 
 
 def _check_count(count: int, max_points: int) -> None:

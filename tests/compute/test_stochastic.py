@@ -254,12 +254,15 @@ def test_the_closed_form_is_found_and_exact(problem: Problem) -> None:
 
 
 def test_a_closed_form_far_from_the_estimate_is_flagged() -> None:
-    flagged = _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.001,), (1.5,))
+    flagged = _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.001,), (1.5,), "closed_form")
+    assert flagged[0].detail.startswith("the closed form gives 1.5 for the derivative by t")
     assert "far from the Monte Carlo estimate 1 (standard error 0.001)" in flagged[0].detail
     assert (flagged[0].code, flagged[0].field, flagged[0].index) == ("closed_form_disagrees", "estimate", 0)
-    assert _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.1,), (1.1,)) == ()
+    assert _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.1,), (1.1,), "closed_form") == ()
     # A zero standard error (every draw alike) is flagged too, without dividing by it.
-    assert _disagreements(("t",), Estimates((0.0,), (0.0,), (0,)), (0.0,), (100.0,))
+    assert _disagreements(("t",), Estimates((0.0,), (0.0,), (0,)), (0.0,), (100.0,), "closed_form")
+    summed = _disagreements(("t",), Estimates((1.0,), (0.01,), (0,)), (0.001,), (1.5,), "summation")
+    assert summed[0].detail.startswith("the exact sum gives 1.5 for the derivative by t")
 
 
 class TestTreatments:

@@ -197,7 +197,7 @@ class Family:
     some possible draw (a probability of 0 or 1); None: ``log_density``. The likelihood keeps ``log_density``."""
     support_sign: Sign | None = None
     """The sign every draw has (what ``sympy.stats`` may assume of it), or None when it may have either."""
-    lattice: Lattice | None = field(default=None, repr=False)
+    lattice: Lattice | None = field(default=None, repr=False, compare=False)  # holds a dict: not hashable
     """A discrete law as exact summation walks it (ratios of successive masses, scores), or None (no summation)."""
 
     def parameter(self, name: str) -> Parameter:
