@@ -167,7 +167,13 @@ def one_sided(
                 row = point.astype(float).copy()
                 row[j] += side * h
                 rows.append(row)
-    values = evaluate(np.array(rows))
+    with np.errstate(all="ignore"):  # a side where f is infinite (0^x left of 0) has no derivative: None below
+        return _one_sided(evaluate(np.array(rows)), steps, entries)
+
+
+def _one_sided(
+    values: np.ndarray, steps: np.ndarray, entries: Sequence[tuple[int, int]]
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     sides: list[list[float]] = [[], []]
     for k, (i, _) in enumerate(entries):
         for s in range(2):
