@@ -7,6 +7,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import mpmath
 import numpy as np
@@ -16,9 +17,10 @@ import sympy as sp
 from service.compute.engine import EngineExpr, is_symengine, to_sympy
 from service.compute.exact import _derivative_value
 
-__all__ = ["Check", "Provenance", "decimal_rows", "decimal_values", "numeric_check", "provenance"]
+__all__ = ["Check", "Provenance", "check_evaluations", "decimal_rows", "decimal_values", "numeric_check", "provenance"]
 
 _GUARD_DIGITS = 15
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,17 @@ def decimal_rows(
 
 @dataclass(frozen=True)
 class Check:
-    """An independent numeric derivative (Richardson-extrapolated central differences of f itself) per flat entry,
-    its error estimate, and whether it agrees with the symbolic value (None where either is missing)."""
+    """An independent numeric derivative (Richardson-extrapolated central differences of f itself) per point and
+    flat entry, its error estimate, and whether it agrees with the symbolic value (None where either is missing)."""
 
-    values: tuple[float | None, ...]
-    errors: tuple[float | None, ...]
-    agrees: tuple[bool | None, ...]
+    values: tuple[tuple[float | None, ...], ...]
+    errors: tuple[tuple[float | None, ...], ...]
+    agrees: tuple[tuple[bool | None, ...], ...]
+
+    @property
+    def disagreeing(self) -> list[int]:
+        """The points where some entry disagrees."""
+        return [i for i, row in enumerate(self.agrees) if False in row]
 
 
 _LEVELS = 6
@@ -90,68 +97,91 @@ def _entries(operation: str, wrt: Sequence[int], functions: int, n: int) -> list
     return [(f, (j,)) for f in range(functions) for j in range(n)]
 
 
-def _richardson(estimates: np.ndarray) -> tuple[float | None, float | None]:
-    """The best diagonal entry of the Richardson table of O(h^2) estimates at h, h/2, ..., and its error estimate."""
-    table = [list(estimates)]
-    for j in range(1, len(estimates)):
-        prev = table[-1]
-        table.append([prev[m] + (prev[m] - prev[m - 1]) / (4**j - 1) for m in range(1, len(prev))])
-    diagonal = [row[0] for row in table]
-    best: tuple[float | None, float | None] = (None, None)
-    for m in range(1, len(diagonal)):
-        value, error = diagonal[m], abs(diagonal[m] - diagonal[m - 1])
-        if np.isfinite(value) and np.isfinite(error) and (best[1] is None or error < best[1]):
-            best = (float(value), float(error))
-    return best
+def check_evaluations(operation: str, order: int, functions: int, n: int) -> int:
+    """How many times ``numeric_check`` evaluates f per point: 6 step sizes x 2^k sign patterns per entry of order k
+    (entries above order 4 are not checked). ``order`` is the derivative's (the length of its ``wrt``)."""
+    entries = _entries(operation, [0] * order, functions, n)
+    return sum(_LEVELS * 2 ** len(chain) for _, chain in entries if len(chain) <= _MAX_CHECK_ORDER)
+
+
+def _richardson(estimates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of O(h^2) estimates at h, h/2, ...: the diagonal entry of its Richardson table with the smallest error
+    estimate (the change from the entry before), and that estimate; NaN where none is finite."""
+    column = estimates
+    diagonal = [column[:, 0]]
+    for j in range(1, estimates.shape[1]):
+        column = column[:, 1:] + (column[:, 1:] - column[:, :-1]) / (4**j - 1)
+        diagonal.append(column[:, 0])
+    table = np.stack(diagonal, axis=1)
+    values, errors = table[:, 1:], np.abs(table[:, 1:] - table[:, :-1])
+    usable = np.isfinite(values) & np.isfinite(errors)
+    best = np.argmin(np.where(usable, errors, np.inf), axis=1)
+    rows = np.arange(len(table))
+    found = usable[rows, best]
+    return np.where(found, values[rows, best], np.nan), np.where(found, errors[rows, best], np.nan)
+
+
+def _column(values: np.ndarray) -> list[float | None]:
+    return [float(v) if np.isfinite(v) else None for v in values]
 
 
 def numeric_check(
-    evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, operation: str, wrt: Sequence[int],
+    evaluate: Callable[[np.ndarray], np.ndarray], points: np.ndarray, operation: str, wrt: Sequence[int],
     functions: int, n: int, values: np.ndarray,
 ) -> Check:  # fmt: skip
-    """Central differences of f (``evaluate``: points -> function values) at ``point``, extrapolated; compared with
-    the symbolic ``values`` (flat). Entries of order above 4 are not checked (None)."""
+    """Central differences of f (``evaluate``: points -> function values) at every row of ``points``, extrapolated,
+    in one evaluation of the whole batch; compared with the symbolic ``values`` (points x flat entries). Entries of
+    order above 4 are not checked (None)."""
+    points = np.asarray(points, dtype=float)
     entries = _entries(operation, wrt, functions, n)
-    scale = max(1.0, float(np.max(np.abs(point[:n])))) if n else 1.0
-    steps = 0.05 * scale / 2.0 ** np.arange(_LEVELS)
-    rows: list[np.ndarray] = []
+    scale = np.maximum(1.0, np.max(np.abs(points[:, :n]), axis=1)) if n else np.ones(len(points))
+    steps = 0.05 * scale[:, None] / 2.0 ** np.arange(_LEVELS)  # (N, levels)
+    blocks: list[np.ndarray] = []
     plan: list[tuple[int, tuple[int, ...], int] | None] = []
+    start = 0
     for f, chain in entries:
         if len(chain) > _MAX_CHECK_ORDER:
             plan.append(None)
             continue
-        start = len(rows)
-        for h in steps:
-            for signs in itertools.product((1, -1), repeat=len(chain)):
-                row = point.astype(float).copy()
-                for s, v in zip(signs, chain, strict=True):
-                    row[v] += s * h
-                rows.append(row)
+        signs = np.array(list(itertools.product((1, -1), repeat=len(chain))), dtype=float)  # (2^k, k)
+        shift = np.zeros((len(signs), points.shape[1]))
+        for position, v in enumerate(chain):
+            shift[:, v] += signs[:, position]
+        # rows ordered (level, signs, point): shape (levels, 2^k, N, inputs)
+        block = points[None, None] + steps.T[:, None, :, None] * shift[None, :, None, :]
+        blocks.append(block.reshape(-1, points.shape[1]))
         plan.append((f, chain, start))
-    evaluated = evaluate(np.array(rows)) if rows else np.empty((0, functions))
-    out_values: list[float | None] = []
-    out_errors: list[float | None] = []
-    agrees: list[bool | None] = []
-    for k, item in enumerate(plan):
-        if item is None:
-            out_values.append(None)
-            out_errors.append(None)
-            agrees.append(None)
-            continue
-        f, chain, start = item
-        width = 2 ** len(chain)
-        weights = np.array([math.prod(signs) for signs in itertools.product((1, -1), repeat=len(chain))])
-        block = evaluated[start : start + width * _LEVELS, f].reshape(_LEVELS, width)
-        estimates = block @ weights / (2 * steps) ** len(chain)
-        value, error = _richardson(estimates)
-        out_values.append(value)
-        out_errors.append(error)
-        symbolic = float(values[k])
-        if value is None or error is None or not np.isfinite(symbolic):
-            agrees.append(None)
-        else:
-            agrees.append(abs(value - symbolic) <= max(10 * error, 1e-6 * max(1.0, abs(symbolic))))
-    return Check(tuple(out_values), tuple(out_errors), tuple(agrees))
+        start += block.shape[0] * block.shape[1] * block.shape[2]
+    with np.errstate(all="ignore"):
+        evaluated = evaluate(np.concatenate(blocks)) if blocks else np.empty((0, functions))
+        out_values: list[list[float | None]] = []
+        out_errors: list[list[float | None]] = []
+        agrees: list[list[bool | None]] = []
+        for k, item in enumerate(plan):
+            if item is None:
+                out_values.append([None] * len(points))
+                out_errors.append([None] * len(points))
+                agrees.append([None] * len(points))
+                continue
+            f, chain, begin = item
+            width = 2 ** len(chain)
+            weights = np.array([math.prod(s) for s in itertools.product((1, -1), repeat=len(chain))], dtype=float)
+            block = evaluated[begin : begin + _LEVELS * width * len(points), f].reshape(_LEVELS, width, len(points))
+            estimates = np.einsum("lwp,w->pl", block, weights) / (2 * steps) ** len(chain)
+            value, error = _richardson(estimates)
+            symbolic = values[:, k].astype(float)
+            known = np.isfinite(value) & np.isfinite(error) & np.isfinite(symbolic)
+            close = np.abs(value - symbolic) <= np.maximum(10 * error, 1e-6 * np.maximum(1.0, np.abs(symbolic)))
+            out_values.append(_column(value))
+            out_errors.append(_column(error))
+            agrees.append([bool(c) if ok else None for c, ok in zip(close, known, strict=True)])
+    count = len(points)
+    return Check(_by_point(out_values, count), _by_point(out_errors, count), _by_point(agrees, count))
+
+
+def _by_point(columns: list[list[T]], count: int) -> tuple[tuple[T, ...], ...]:
+    """Per-entry columns (one value per point) as per-point rows."""
+    return tuple(zip(*columns, strict=True)) if columns else ((),) * count
 
 
 def one_sided(
