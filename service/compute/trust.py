@@ -16,8 +16,22 @@ import sympy as sp
 
 from service.compute.engine import EngineExpr, is_symengine, to_sympy
 from service.compute.exact import _derivative_value
+from service.compute.notes import Note
+from service.compute.status import Status
 
-__all__ = ["Check", "Provenance", "check_evaluations", "decimal_rows", "decimal_values", "numeric_check", "provenance"]
+__all__ = [
+    "Check",
+    "Frechet",
+    "Provenance",
+    "check_evaluations",
+    "decimal_rows",
+    "decimal_values",
+    "frechet",
+    "frechet_note",
+    "numeric_check",
+    "partials_exist",
+    "provenance",
+]
 
 _GUARD_DIGITS = 15
 T = TypeVar("T")
@@ -184,36 +198,126 @@ def _by_point(columns: list[list[T]], count: int) -> tuple[tuple[T, ...], ...]:
     return tuple(zip(*columns, strict=True)) if columns else ((),) * count
 
 
+def _sided_limit(quotients: np.ndarray) -> float | None:
+    """The limit of one-sided difference quotients at h, h/2, ... (error O(h)), Richardson-extrapolated; None when
+    the extrapolations do not settle (the quotients diverge, as 1/sqrt(h) or c/h do, or oscillate)."""
+    table = list(quotients)
+    diagonal = [table[0]]
+    for level in range(1, len(quotients)):  # O(h) error: factors 2^level - 1
+        table = [table[m] + (table[m] - table[m - 1]) / (2**level - 1) for m in range(1, len(table))]
+        diagonal.append(table[0])
+    best, change = float(diagonal[-1]), float(abs(diagonal[-1] - diagonal[-2]))
+    if not np.isfinite(best) or not change <= 1e-6 * max(1.0, abs(best)):
+        return None
+    return round(best, 12) + 0.0
+
+
+def _steps(point: np.ndarray) -> np.ndarray:
+    return 1e-3 * max(1.0, float(np.max(np.abs(point)))) / 2.0 ** np.arange(_LEVELS)
+
+
 def one_sided(
     evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, entries: Sequence[tuple[int, int]]
 ) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
     """The left and right first derivatives of f_i along x_j for each entry (i, j): one-sided difference quotients
     of f, Richardson-extrapolated; None unless every one converges (both exist)."""
-    steps = 1e-3 * max(1.0, float(np.max(np.abs(point)))) / 2.0 ** np.arange(_LEVELS)
+    n = len(point)
+    found = _along(evaluate, point, [(i, np.eye(n)[j]) for i, j in entries])
+    left = tuple(v for v, _ in found if v is not None)
+    right = tuple(v for _, v in found if v is not None)
+    return (left, right) if len(left) == len(right) == len(found) else None
+
+
+def _along(
+    evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, lines: Sequence[tuple[int, np.ndarray]]
+) -> list[tuple[float | None, float | None]]:
+    """For each (function i, direction d): the one-sided derivatives of f_i at ``point`` along -d and along d, as
+    derivatives in the direction d (lim (f(p + s*h*d) - f(p)) / (s*h) for s = -1 and s = 1); None where one does not
+    exist. One evaluation of f for all of them."""
+    steps = _steps(point)
     rows = [point.astype(float)]
-    for _, j in entries:
+    for _, d in lines:
         for side in (-1, 1):
-            for h in steps:
-                row = point.astype(float).copy()
-                row[j] += side * h
-                rows.append(row)
+            rows.extend(point + side * h * d for h in steps)
     with np.errstate(all="ignore"):  # a side where f is infinite (0^x left of 0) has no derivative: None below
-        return _one_sided(evaluate(np.array(rows)), steps, entries)
+        values = evaluate(np.array(rows))
+        out: list[tuple[float | None, float | None]] = []
+        for k, (i, _) in enumerate(lines):
+            pair = []
+            for s in range(2):
+                start = 1 + (2 * k + s) * _LEVELS
+                quotients = (values[start : start + _LEVELS, i] - values[0, i]) / (steps * (2 * s - 1))
+                pair.append(_sided_limit(quotients))
+            out.append((pair[0], pair[1]))
+    return out
 
 
-def _one_sided(
-    values: np.ndarray, steps: np.ndarray, entries: Sequence[tuple[int, int]]
-) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
-    sides: list[list[float]] = [[], []]
-    for k, (i, _) in enumerate(entries):
-        for s in range(2):
-            start = 1 + (2 * k + s) * _LEVELS
-            quotients = (values[start : start + _LEVELS, i] - values[0, i]) / (steps * (2 * s - 1))
-            table = list(quotients)
-            for level in range(1, _LEVELS):  # O(h) error: factors 2^level - 1
-                table = [table[m] + (table[m] - table[m - 1]) / (2**level - 1) for m in range(1, len(table))]
-            best, spread = float(table[0]), float(abs(quotients[-1] - quotients[-2]))
-            if not np.isfinite(best) or spread > 1e-6 * max(1.0, abs(best)):
-                return None
-            sides[s].append(round(best, 12) + 0.0)
-    return tuple(sides[0]), tuple(sides[1])
+_MAX_DIRECTIONS = 32
+
+
+def partials_exist(left: Sequence[float], right: Sequence[float]) -> bool:
+    """Whether one-sided partials agree from both sides (to the accuracy of their differences): then they exist."""
+    return bool(np.allclose(left, right, rtol=1e-6, atol=1e-9))
+
+
+def _directions(n: int) -> list[np.ndarray]:
+    """Diagonal directions of pairs of variables, (e_i + e_j)/sqrt(2) and (e_i - e_j)/sqrt(2), then the all-ones
+    diagonal: where a function that is not differentiable shows it most often (x*y/(x^2 + y^2), sqrt(abs(x*y)))."""
+    eye = np.eye(n)
+    found = [(eye[i] + sign * eye[j]) / np.sqrt(2) for i in range(n) for j in range(i + 1, n) for sign in (1, -1)]
+    if n > 2:
+        found.append(np.ones(n) / np.sqrt(n))
+    return found[:_MAX_DIRECTIONS]
+
+
+@dataclass(frozen=True)
+class Frechet:
+    """What the directional test found at a point whose partial derivatives exist but whose derivative formula
+    failed: a direction where f is not differentiable (its one-sided derivative along it, None when it does not
+    exist), or none among those tried."""
+
+    function: int
+    direction: tuple[float, ...] | None
+    found: tuple[float | None, float | None] | None  # along -d and along d, as derivatives in the direction d
+    expected: float | None  # the gradient's value along d
+
+
+def frechet(evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, n: int, partials: np.ndarray) -> Frechet:
+    """Where the partials of every function exist (``partials``: functions x n, equal from both sides), test the
+    directional derivatives along the diagonals: if f were differentiable, each would exist and equal the gradient
+    along it. The first direction where one does not is a proof (to the accuracy of the differences) that f is
+    not differentiable; none found proves nothing (x^3*y/(x^6 + y^2), extended by 0, is not even continuous at 0
+    yet passes every straight line)."""
+    tried = [(i, d) for i in range(len(partials)) for d in _directions(n)]
+    padded = [(i, np.concatenate([d, np.zeros(len(point) - n)])) for i, d in tried]
+    found = _along(evaluate, point, padded)
+    for (i, d), sides in zip(tried, found, strict=True):
+        expected = float(partials[i] @ d)
+        tolerance = 1e-6 * max(1.0, abs(expected))
+        if any(v is None or abs(v - expected) > tolerance for v in sides):
+            return Frechet(i, tuple(round(float(c), 12) for c in d), sides, round(expected, 12) + 0.0)
+    return Frechet(0, None, None, None)
+
+
+def _vector(values: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
+
+
+def frechet_note(found: Frechet, variables: Sequence[str], functions: int) -> Note:
+    """The warning of a directional test: ``partials_not_differentiable`` with the direction that shows it, or
+    ``differentiability_undecided``."""
+    if found.direction is None or found.found is None or found.expected is None:
+        detail = (
+            "the partial derivatives exist here (equal from both sides: see left and right) and the directional "
+            "derivatives along the diagonals agree with them, but the derivative formula is undefined here: f may "
+            "be differentiable, with these partials as its derivative; not decided"
+        )
+        return Note("differentiability_undecided", detail, 0, Status.NON_DIFFERENTIABLE.label)
+    sides = " and ".join("none (no limit)" if v is None else f"{v:.6g}" for v in found.found)
+    which = f"of functions[{found.function}] " if functions > 1 else ""
+    detail = (
+        f"the partial derivatives {which}exist here (equal from both sides: see left and right), but f is not "
+        f"differentiable: along the direction {_vector(found.direction)} in ({', '.join(variables)}) its one-sided "
+        f"derivatives (from behind, from ahead) are {sides}, where the partials give {found.expected:.6g}"
+    )
+    return Note("partials_not_differentiable", detail, 0, Status.NON_DIFFERENTIABLE.label)

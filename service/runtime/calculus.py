@@ -42,7 +42,16 @@ from service.compute.points import (
     strings_in,
 )
 from service.compute.status import Status
-from service.compute.trust import check_evaluations, decimal_rows, numeric_check, one_sided, provenance
+from service.compute.trust import (
+    check_evaluations,
+    decimal_rows,
+    frechet,
+    frechet_note,
+    numeric_check,
+    one_sided,
+    partials_exist,
+    provenance,
+)
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -205,6 +214,7 @@ class CalculusService(Service):
             answered = await self.offload(work, lambda: self.check(checked, compiled, points))
         if query.single and points is not None and answered.status_label == "non_differentiable":
             answered = replace(answered, sides=_sides(answered, compiled, points))
+            answered = _frechet(answered, compiled, points)
         return answered
 
     @staticmethod
@@ -379,6 +389,22 @@ def _sides(
     if not entries:
         return None
     return one_sided(lambda m: compiled.evaluator.evaluate(m).functions, points.matrix[0], entries)
+
+
+def _frechet(answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
+    """At a non-differentiable point whose partials all exist (left = right): whether f is differentiable there,
+    by its directional derivatives (``trust.frechet``), said in a warning either way."""
+    result = compiled.result
+    if answered.sides is None or answered.query.operation == "derivative" or len(result.variables) < 2:
+        return answered
+    left, right = answered.sides
+    if not partials_exist(left, right):
+        return answered  # a partial itself has two sides: the kink is the answer
+    n = len(result.variables)
+    partials = (np.array(left) + np.array(right)).reshape(len(result.functions), n) / 2
+    found = frechet(lambda m: compiled.evaluator.evaluate(m).functions, points.matrix[0], n, partials)
+    note = frechet_note(found, result.variables, len(result.functions))
+    return replace(answered, notes=answered.notes + Notes((note,)))
 
 
 def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:

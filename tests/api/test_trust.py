@@ -201,3 +201,38 @@ class TestOneSided:
         answer = await ok(client, "/v1/derivative", {"function": "sqrt(abs(x))", "at": [0]})
         (warning,) = answer["warnings"]
         assert "left" not in warning
+
+
+class TestPartialsWithoutDerivative:
+    """Partials that exist where f is not differentiable, over HTTP (the class: tests/compute/test_frechet.py)."""
+
+    async def test_sqrt_abs_xy_at_the_origin(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/gradient", {"function": "sqrt(abs(x*y))", "at": [0, 0]})
+        assert answer["status"] == "non_differentiable"
+        assert answer["value"] == [None, None]
+        kink, frechet = answer["warnings"]
+        assert (kink["code"], kink["left"], kink["right"]) == ("non_differentiable", [0.0, 0.0], [0.0, 0.0])
+        assert frechet["code"] == "partials_not_differentiable"
+        assert (frechet["point"], frechet["status"]) == (0, "non_differentiable")
+        assert frechet["detail"] == (
+            "the partial derivatives exist here (equal from both sides: see left and right), but f is not "
+            "differentiable: along the direction (0.707107, 0.707107) in (x, y) its one-sided derivatives (from "
+            "behind, from ahead) are -0.707107 and 0.707107, where the partials give 0"
+        )
+
+    async def test_x_cubed_over_r_squared_extended_by_zero(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "x^3/(x^2 + y^2 + 0^(x^2 + y^2))", "at": [0, 0]}
+        answer = await ok(client, "/v1/gradient", body)
+        kink, frechet = answer["warnings"]
+        assert (kink["left"], kink["right"]) == ([1.0, 0.0], [1.0, 0.0])
+        assert frechet["code"] == "partials_not_differentiable"
+        assert "are 0.353553 and 0.353553, where the partials give 0.707107" in frechet["detail"]
+
+    async def test_a_jacobian_names_the_function(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/jacobian", {"functions": ["x", "sqrt(abs(x*y))"], "at": [0, 0]})
+        frechet = answer["warnings"][1]
+        assert frechet["detail"].startswith("the partial derivatives of functions[1] exist here")
+
+    async def test_a_one_variable_derivative_is_not_tested(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "sqrt(abs(x*y))", "variable": "x", "at": [0, 0]})
+        assert [w["code"] for w in answer["warnings"]] == ["non_differentiable"]
