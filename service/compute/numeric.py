@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -318,9 +319,9 @@ _TINY = 1e-300  # agreement below this is agreement on an underflow to (about) z
 
 
 def _at(inputs: Sequence[str], row: np.ndarray, bits: int) -> dict[se.Basic, se.Basic]:
-    """The point as MPFR numbers of ``bits`` bits (a float coordinate is exactly its binary value): SymEngine
-    computes in the precision of the numbers it is given."""
-    return {se.Symbol(n): se.RealMPFR(repr(float(v)), bits) for n, v in zip(inputs, row, strict=True)}
+    """The point as MPFR numbers of ``bits`` bits, each exactly its binary value (``Decimal(0.1)`` is that value
+    written out; ``repr`` would give the decimal 0.1): SymEngine computes in the precision of the numbers given."""
+    return {se.Symbol(n): se.RealMPFR(str(Decimal(float(v))), bits) for n, v in zip(inputs, row, strict=True)}
 
 
 def _mpfr(expr: se.Basic, inputs: Sequence[str], row: np.ndarray, bits: int) -> float | None:
