@@ -222,34 +222,59 @@ def one_sided(
     """The left and right first derivatives of f_i along x_j for each entry (i, j): one-sided difference quotients
     of f, Richardson-extrapolated; None unless every one converges (both exist)."""
     n = len(point)
-    found = _along(evaluate, point, [(i, np.eye(n)[j]) for i, j in entries])
+    found = [
+        tuple(_sided_limit(q) for q in pair)
+        for pair in _quotients(evaluate, point, [(i, np.eye(n)[j]) for i, j in entries])
+    ]
     left = tuple(v for v, _ in found if v is not None)
     right = tuple(v for _, v in found if v is not None)
     return (left, right) if len(left) == len(right) == len(found) else None
 
 
-def _along(
+def _quotients(
     evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, lines: Sequence[tuple[int, np.ndarray]]
-) -> list[tuple[float | None, float | None]]:
-    """For each (function i, direction d): the one-sided derivatives of f_i at ``point`` along -d and along d, as
-    derivatives in the direction d (lim (f(p + s*h*d) - f(p)) / (s*h) for s = -1 and s = 1); None where one does not
-    exist. One evaluation of f for all of them."""
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each (function i, direction d): the one-sided difference quotients (f_i(p + s*h*d) - f_i(p)) / (s*h)
+    at h, h/2, ... for s = -1 (from behind) and s = 1 (from ahead), whose limits are the one-sided derivatives
+    along d. One evaluation of f for all of them."""
     steps = _steps(point)
     rows = [point.astype(float)]
     for _, d in lines:
         for side in (-1, 1):
             rows.extend(point + side * h * d for h in steps)
-    with np.errstate(all="ignore"):  # a side where f is infinite (0^x left of 0) has no derivative: None below
+    with np.errstate(all="ignore"):  # a side where f is infinite (0^x left of 0) has no derivative
         values = evaluate(np.array(rows))
-        out: list[tuple[float | None, float | None]] = []
+        out = []
         for k, (i, _) in enumerate(lines):
             pair = []
             for s in range(2):
                 start = 1 + (2 * k + s) * _LEVELS
-                quotients = (values[start : start + _LEVELS, i] - values[0, i]) / (steps * (2 * s - 1))
-                pair.append(_sided_limit(quotients))
+                pair.append((values[start : start + _LEVELS, i] - values[0, i]) / (steps * (2 * s - 1)))
             out.append((pair[0], pair[1]))
     return out
+
+
+Side = float | str  # a one-sided derivative, or why there is none: "undefined", "unbounded", "unsettled"
+
+
+def _side(quotients: np.ndarray) -> Side:
+    """What the quotients of one side say: their limit; "undefined" where f is not a finite real number on that side;
+    "unbounded" where they grow (x*y/(x^2 + y^2) on the diagonal: 1/(2h)); else "unsettled" (they may approach a
+    limit too slowly to tell: h*log(h))."""
+    limit = _sided_limit(quotients)
+    if limit is not None:
+        return limit
+    if not np.isfinite(quotients).all():
+        return "undefined"
+    first, last = abs(float(quotients[0])), abs(float(quotients[-1]))
+    return "unbounded" if last > 8 * max(1.0, first) else "unsettled"
+
+
+def _contradicts(side: Side, expected: float) -> bool:
+    """Whether one side proves that the directional derivative is not ``expected`` (the gradient along d)."""
+    if isinstance(side, str):
+        return side in ("undefined", "unbounded")
+    return abs(side - expected) > 1e-6 * max(1.0, abs(expected))
 
 
 _MAX_DIRECTIONS = 32
@@ -278,7 +303,7 @@ class Frechet:
 
     function: int
     direction: tuple[float, ...] | None
-    found: tuple[float | None, float | None] | None  # along -d and along d, as derivatives in the direction d
+    found: tuple[Side, Side] | None  # from behind and from ahead (along -d and along d), as derivatives along d
     expected: float | None  # the gradient's value along d
 
 
@@ -290,17 +315,23 @@ def frechet(evaluate: Callable[[np.ndarray], np.ndarray], point: np.ndarray, n: 
     yet passes every straight line)."""
     tried = [(i, d) for i in range(len(partials)) for d in _directions(n)]
     padded = [(i, np.concatenate([d, np.zeros(len(point) - n)])) for i, d in tried]
-    found = _along(evaluate, point, padded)
-    for (i, d), sides in zip(tried, found, strict=True):
-        expected = float(partials[i] @ d)
-        tolerance = 1e-6 * max(1.0, abs(expected))
-        if any(v is None or abs(v - expected) > tolerance for v in sides):
-            return Frechet(i, tuple(round(float(c), 12) for c in d), sides, round(expected, 12) + 0.0)
+    for (i, d), pair in zip(tried, _quotients(evaluate, point, padded), strict=True):
+        expected = round(float(partials[i] @ d), 12) + 0.0
+        sides = (_side(pair[0]), _side(pair[1]))
+        if any(_contradicts(side, expected) for side in sides):
+            return Frechet(i, tuple(round(float(c), 12) for c in d), sides, expected)
     return Frechet(0, None, None, None)
 
 
 def _vector(values: Sequence[float]) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
+
+
+_WORDS = {
+    "undefined": "undefined (f is not a finite real number on that side)",
+    "unbounded": "unbounded (the difference quotients grow)",
+    "unsettled": "unsettled",
+}
 
 
 def frechet_note(found: Frechet, variables: Sequence[str], functions: int) -> Note:
@@ -313,7 +344,7 @@ def frechet_note(found: Frechet, variables: Sequence[str], functions: int) -> No
             "be differentiable, with these partials as its derivative; not decided"
         )
         return Note("differentiability_undecided", detail, 0, Status.NON_DIFFERENTIABLE.label)
-    sides = " and ".join("none (no limit)" if v is None else f"{v:.6g}" for v in found.found)
+    sides = " and ".join(_WORDS[v] if isinstance(v, str) else f"{v:.6g}" for v in found.found)
     which = f"of functions[{found.function}] " if functions > 1 else ""
     detail = (
         f"the partial derivatives {which}exist here (equal from both sides: see left and right), but f is not "

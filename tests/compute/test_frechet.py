@@ -76,7 +76,7 @@ def test_homogeneous_functions_of_degree_one(a: int, b: int, c: int, p: int, q: 
     ("function", "partials", "along"),
     [
         ("sqrt(abs(x*y))", (0.0, 0.0), (-1 / math.sqrt(2), 1 / math.sqrt(2))),  # |t|/sqrt(2): a kink on the diagonal
-        ("x*y/(x^2 + y^2 + 0^(x^2 + y^2))", (0.0, 0.0), (None, None)),  # 1/2 on the diagonal: not even continuous
+        ("x*y/(x^2 + y^2 + 0^(x^2 + y^2))", (0.0, 0.0), ("unbounded", "unbounded")),  # 1/2 on the diagonal
     ],
 )
 def test_the_examples_that_found_it(function: str, partials: tuple[float, float], along: tuple) -> None:
@@ -85,10 +85,11 @@ def test_the_examples_that_found_it(function: str, partials: tuple[float, float]
     assert sides == (partials, partials)
     assert found is not None
     assert found.direction == pytest.approx((1 / math.sqrt(2), 1 / math.sqrt(2)))
-    assert found.found == pytest.approx(along) if along[0] is not None else found.found == along
+    assert found.found == (along if isinstance(along[0], str) else pytest.approx(along))
     note = frechet_note(found, ("x", "y"), 1)
     assert note.code == "partials_not_differentiable"
-    detail = "none (no limit) and none (no limit)" if along[0] is None else "-0.707107 and 0.707107"
+    words = "unbounded (the difference quotients grow)"
+    detail = f"{words} and {words}" if isinstance(along[0], str) else "-0.707107 and 0.707107"
     assert note.detail == (
         "the partial derivatives exist here (equal from both sides: see left and right), but f is not "
         "differentiable: along the direction (0.707107, 0.707107) in (x, y) its one-sided derivatives (from "
@@ -125,3 +126,23 @@ def test_the_documented_reach_a_function_that_passes_every_line_is_undecided() -
     assert sides == ((0.0, 0.0), (0.0, 0.0))
     assert found is not None
     assert found.direction is None
+
+
+def test_a_slow_limit_is_no_proof() -> None:
+    # x*y*log|x*y| extended by 0 is differentiable at 0 (it is o(r)); on the diagonal its quotients, t*log(t^2/2)/2,
+    # approach 0 too slowly to settle: that is no evidence against differentiability.
+    status, sides, found = _test("x*y*log(abs(x*y) + 0^abs(x*y))", (0, 0))
+    assert status == "non_differentiable"
+    assert sides == ((0.0, 0.0), (0.0, 0.0))
+    assert found is not None
+    assert found.direction is None
+
+
+def test_a_side_where_f_is_not_real_is_a_proof() -> None:
+    # x^y at (0, 1): the partials exist (1 and 0: 0^y = 0 for y > 0), but f is not real for x < 0 near the point
+    status, sides, found = _test("x^y", (0, 1))
+    assert status == "non_differentiable"
+    assert sides == ((1.0, 0.0), (1.0, 0.0))
+    assert found is not None
+    assert found.found is not None
+    assert found.found[0] == "undefined"
