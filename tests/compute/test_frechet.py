@@ -119,19 +119,18 @@ def test_a_kink_in_a_partial_is_not_tested() -> None:
     assert found is None
 
 
-def test_the_documented_reach_a_function_that_passes_every_line_is_undecided() -> None:
-    # x^3*y/(x^6 + y^2) extended by 0 is 1/2 along y = x^3, so not continuous at 0, yet f(t*d)/t -> 0 on every line
-    status, sides, found = _test("x^3*y/(x^6 + y^2 + 0^(x^6 + y^2))", (0, 0))
-    assert status == "non_differentiable"
-    assert sides == ((0.0, 0.0), (0.0, 0.0))
-    assert found is not None
-    assert found.direction is None
-
-
-def test_a_slow_limit_is_no_proof() -> None:
-    # x*y*log|x*y| extended by 0 is differentiable at 0 (it is o(r)); on the diagonal its quotients, t*log(t^2/2)/2,
-    # approach 0 too slowly to settle: that is no evidence against differentiability.
-    status, sides, found = _test("x*y*log(abs(x*y) + 0^abs(x*y))", (0, 0))
+@pytest.mark.parametrize(
+    "function",
+    [
+        # the documented reach: 1/2 along y = x^3, so not even continuous at 0, yet f(t*d)/t -> 0 on every line
+        "x^3*y/(x^6 + y^2 + 0^(x^6 + y^2))",
+        # differentiable at 0 (it is o(r)); on the diagonal its quotients, t*log(t^2/2)/2, approach 0 too slowly to
+        # settle: that is no evidence against differentiability
+        "x*y*log(abs(x*y) + 0^abs(x*y))",
+    ],
+)
+def test_no_evidence_is_undecided(function: str) -> None:
+    status, sides, found = _test(function, (0, 0))
     assert status == "non_differentiable"
     assert sides == ((0.0, 0.0), (0.0, 0.0))
     assert found is not None
