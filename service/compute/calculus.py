@@ -7,11 +7,13 @@ it runs in a worker process with a deadline; results are plain values that pickl
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import symengine as se
 import sympy as sp
 
 from service.compute.engine import EngineExpr, NodeBudget, differentiate, is_symengine, to_engine, to_sympy
@@ -153,9 +155,25 @@ def _highest_index(expr: EngineExpr) -> tuple[str, int]:
     return best
 
 
+def _widest_number(expr: EngineExpr) -> tuple[int, int]:
+    """The most bits and the most decimal digits of a numerator or denominator among the numbers of ``expr``."""
+    if is_symengine(expr):
+        numbers = [n._sympy_() for n in expr.atoms(se.Integer, se.Rational)]
+    else:
+        numbers = list(expr.atoms(sp.Rational))
+    widest = max((abs(int(part)) for n in numbers for part in (n.p, n.q)), default=0)
+    bits = widest.bit_length()
+    # str() of an int beyond 4300 digits is refused by Python itself; such a number is far beyond any limit
+    digits = len(str(widest)) if bits <= 14_000 else math.floor(bits * math.log10(2)) + 1
+    return bits, digits
+
+
 def _check_readable(task: CalculusTask, exprs: Sequence[EngineExpr]) -> None:
-    """Every printed derivative parses back: an order argument above what the language reads is refused here,
-    not printed (``polygamma(1000, x)`` differentiated once would be ``polygamma(1001, x)``)."""
+    """Every printed derivative parses back: an order argument or a number beyond what the language reads is
+    refused here, not printed (``polygamma(1000, x)`` differentiated once would be ``polygamma(1001, x)``; the
+    1000th derivative of x^2000 has a coefficient of 10 524 bits)."""
+    where = ("body", "order" if task.operation == "derivative" else "function")
+    limits = task.limits
     for expr in exprs:
         name, index = _highest_index(expr)
         if index > MAX_INDEX:
@@ -163,7 +181,16 @@ def _check_readable(task: CalculusTask, exprs: Sequence[EngineExpr]) -> None:
                 LimitExceeded,
                 f"the derivative holds {name} of order {index}, above {MAX_INDEX}, the highest the expression "
                 "language reads, so it could not be read back; ask for a lower order",
-                ("body", "order" if task.operation == "derivative" else "function"),
+                where,
+            )
+        bits, digits = _widest_number(expr)
+        if bits > limits.max_power_bits or digits > limits.max_literal_digits:
+            raise located(
+                LimitExceeded,
+                f"the derivative holds a number of {digits} digits ({bits} bits), above what the expression language "
+                f"reads ({limits.max_literal_digits} digits, {limits.max_power_bits} bits: NABLA_MAX_LITERAL_DIGITS, "
+                "NABLA_MAX_POWER_BITS), so it could not be read back; ask for a lower order",
+                where,
             )
 
 

@@ -16,8 +16,9 @@ from service.compute.errors import LimitExceeded, NablaError
 from service.compute.language.build import MAX_INDEX, parse_expression, symbol
 from service.compute.limits import Limits
 
-# Size limits are request limits (a derivative may be longer than any request); the language itself is the same.
-_SIZES = Limits(max_length=10**7, max_nodes=10**7, max_depth=10**4, max_literal_digits=10**5, max_power_bits=10**6)
+# Length, node count and depth are request limits (a derivative may be longer than any request); numbers and order
+# arguments are the language's, and every derivative keeps within them (the default literal and bit limits here).
+_SIZES = Limits(max_length=10**7, max_nodes=10**7, max_depth=10**4)
 _POINTS = (
     {symbol("x"): sp.Rational(7, 5), symbol("y"): sp.Rational(3, 7)},
     {symbol("x"): sp.Rational(11, 4), symbol("y"): sp.Rational(2, 9)},
@@ -116,3 +117,23 @@ def test_a_gradient_beyond_the_language_is_refused_at_the_function() -> None:
     with pytest.raises(LimitExceeded) as raised:
         run(CalculusTask("gradient", (f"polygamma({MAX_INDEX}, x)*y",), None, ()))
     assert raised.value.errors[0].loc == ("body", "function")
+
+
+def test_a_large_coefficient_within_the_language_is_printed_and_read_back() -> None:
+    (derivative,) = run(CalculusTask("derivative", ("x^2000",), None, (), order=800)).derivatives
+    coefficient = sp.factorial(2000) / sp.factorial(1200)  # closed form; 8505 bits
+    assert parse_expression(derivative.text) == coefficient * symbol("x") ** 1200
+
+
+def test_a_derivative_with_a_number_the_language_cannot_read_is_refused() -> None:
+    with pytest.raises(LimitExceeded) as raised:
+        run(CalculusTask("derivative", ("x^2000",), None, (), order=1000))
+    digits = len(str(sp.factorial(2000) / sp.factorial(1000)))
+    bits = int(sp.factorial(2000) / sp.factorial(1000)).bit_length()
+    assert (digits, bits) == (3168, 10524)
+    assert raised.value.detail == (
+        f"the derivative holds a number of {digits} digits ({bits} bits), above what the expression language reads "
+        "(3000 digits, 9000 bits: NABLA_MAX_LITERAL_DIGITS, NABLA_MAX_POWER_BITS), so it could not be read back; "
+        "ask for a lower order"
+    )
+    assert raised.value.errors[0].loc == ("body", "order")
