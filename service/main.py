@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geometry.router)
     app.include_router(matrix.router)
     app.include_router(health.router)
-    app.add_middleware(CachedCalculus, routes=[r for r in calculus.router.routes if isinstance(r, APIRoute)])
     app.add_middleware(Unhandled)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Outermost last: request id, metrics and access log in one pass, then CORS, then gzip.
@@ -69,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         compresslevel=settings.gzip_level,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *sorted(MSGPACK_TYPES)),
     )
+    # Cache hits, outside gzip, the body limit and the last resort (service/api/fast.py says why that is the same).
+    calculus_routes = [r for r in calculus.router.routes if isinstance(r, APIRoute)]
+    app.add_middleware(CachedCalculus, routes=calculus_routes, settings=settings)
     if settings.cors_origins:  # inside the access log, outside every response: errors are readable cross-origin too
         app.add_middleware(CORS, origins=settings.cors_origin_list())
     metrics = HttpMetrics(app.state)

@@ -18,11 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.compute.errors import ErrorItem, TooLarge
 from service.errors import internal_error, problem
-from service.observability.logs import start_request
+from service.observability.logs import ACCESS_LOGGER, access_handler, start_request
 from service.observability.metrics import HttpMetrics
 
 log = logging.getLogger("nabla.errors")
-access_log = logging.getLogger("nabla.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class _TooLarge(Exception):
@@ -188,7 +188,17 @@ def _log_access(scope: Scope, status: int | None, duration_ms: float, rid: str) 
         "client": f"{client[0]}:{client[1]}" if client else None,
         "request_id": rid,
     }
-    access_log.log(level, "%s %s %s %.1f ms", method, path, status, duration_ms, extra=fields)
+    args = (method, path, status, duration_ms)
+    handler = access_handler()
+    if handler is not None and handler.direct(level):
+        handler.write(level, _ACCESS % args, fields)
+        return
+    # The record made and handled directly: Logger.log would also walk the stack for the caller's file and line,
+    # which no access line shows.
+    access_log.handle(access_log.makeRecord(access_log.name, level, "", 0, _ACCESS, args, None, extra=fields))
+
+
+_ACCESS = "%s %s %s %.1f ms"
 
 
 class CORS(CORSMiddleware):

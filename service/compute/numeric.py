@@ -182,15 +182,29 @@ class Evaluator:
     exprs: tuple[se.Basic, ...] | None = field(default=None)  # the SymEngine outputs, for refine()
     cuts: Kernel | None = field(default=None)  # (y, x) of every atan2(y, x) of the functions, side by side
 
+    def _split(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's columns as the functions and the flat derivative entries."""
+        functions = raw[:, : self.functions]
+        values = raw[:, self.functions :] if self.identity else raw[:, self.functions :][:, self.index]
+        return functions, values
+
+    def plain(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The functions and derivative entries at ``points`` when every value is finite and nothing else needs a
+        look (no one-sided kernels, no atan2 cut): what ``evaluate`` gives with every status ok. None otherwise."""
+        if self.sides is not None or self.cuts is not None:
+            return None
+        with np.errstate(all="ignore"):
+            raw = self.kernel(points)
+        if not np.isfinite(raw).all():
+            return None
+        functions, values = self._split(raw)
+        return functions, _no_negative_zero(values)
+
     def evaluate(self, points: np.ndarray) -> Evaluation:
         """Functions and derivatives at each row of ``points`` (shape N x len(inputs))."""
         with np.errstate(all="ignore"):
             raw = self.kernel(points)
-            functions = raw[:, : self.functions]
-            if self.identity:
-                values = raw[:, self.functions :]
-            else:
-                values = raw[:, self.functions :][:, self.index]
+            functions, values = self._split(raw)
             status = np.zeros(len(points), dtype=np.int8)
             on_cut = self.on_cut(points)
             if self.sides is None and on_cut is None and np.isfinite(raw).all():

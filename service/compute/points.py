@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NoReturn
 
+import msgspec
 import numpy as np
 import orjson
 import sympy as sp
@@ -203,6 +204,29 @@ def _point(raw: Any, names: Sequence[str], loc: Loc, constants: Constants) -> li
     return [_number(v, (*loc, i), constants) for i, v in enumerate(raw)]
 
 
+def plain_point(raw: Any, names: Sequence[str]) -> list[float] | None:
+    """The coordinates of a point given as plain numbers, one per name (an array in order, or an object with exactly
+    the names), each a float or an integer that a float holds exactly; None for anything else, which the checked way
+    (``read_points``) reads or refuses in its own words."""
+    if isinstance(raw, Mapping):
+        if len(raw) != len(names):
+            return None
+        try:
+            raw = [raw[n] for n in names]
+        except KeyError:
+            return None
+    if not isinstance(raw, list) or len(raw) != len(names):
+        return None
+    for value in raw:
+        kind = type(value)
+        if kind is not float and not (kind is int and -_EXACT_INTEGERS <= value <= _EXACT_INTEGERS):
+            return None
+    return [float(v) for v in raw]
+
+
+_EXACT_INTEGERS = 2**53
+
+
 def check_shapes(variables: Sequence[str], at: Any = None, points: Any = None, direction: Any = None) -> None:
     """The sizes of a point, a batch (its columns, or its first row) and a direction against the variables: cheap
     checks that read no values, so that a request of the wrong shape is refused before any symbolic work."""
@@ -265,6 +289,14 @@ def _first(text: bytes, indexes: range) -> int:
     return next((i for i in indexes if text[i] not in b" \t\r\n"), -1)
 
 
+@lru_cache(maxsize=64)
+def _rows_decoder(width: int) -> msgspec.json.Decoder[list[tuple[float, ...]]]:
+    """A decoder of rows of exactly ``width`` numbers into float tuples. It refuses what the fast path must not take:
+    booleans, strings, nulls, rows of another width, and numbers beyond float64 (JSON has no NaN or Infinity)."""
+    row = tuple.__class_getitem__((float,) * width)
+    return msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
+
+
 def _raw_rows(raw: RawJSON, names: Sequence[str], max_points: int) -> Any:
     """Rows decoded a piece at a time into a matrix; anything but plain numeric rows is decoded whole and returned
     as it is, for the element-by-element way."""
@@ -276,16 +308,14 @@ def _raw_rows(raw: RawJSON, names: Sequence[str], max_points: int) -> Any:
         if text[first : first + 1] != b"[" or text[last : last + 1] != b"]" or text[opening : opening + 1] != b"[":
             raise ValueError
         blocks, count = [], 0
+        decoder = _rows_decoder(len(names))
         for piece in _pieces(text, first + 1, last):
-            rows = orjson.loads(b"[" + piece + b"]")
-            block = _fast_matrix(rows, len(names), b"true" in piece or b"false" in piece)
-            if block is None:
-                raise ValueError
+            block = np.array(decoder.decode(b"[" + piece + b"]"), dtype=np.float64).reshape(-1, len(names))
             count += len(block)
             _check_count(count, max_points)
             blocks.append(block)
         return np.concatenate(blocks) if blocks else np.empty((0, len(names)))
-    except (ValueError, orjson.JSONDecodeError):
+    except (ValueError, msgspec.DecodeError):  # msgspec's ValidationError is a DecodeError
         pass
     try:
         decoded = orjson.loads(text)

@@ -62,13 +62,27 @@ _made = itertools.count(1)
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
 
 
+_stamp: tuple[int, str] = (-1, "")  # a second and its text: one value, so threads never see half of it
+
+
+def _time(created: float, msecs: float) -> str:
+    """A record's UTC time to the millisecond; the part up to the second is made once a second."""
+    global _stamp
+    second, text = _stamp
+    if int(created) != second:
+        second = int(created)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _stamp = (second, text)
+    return f"{text}.{msecs:03.0f}Z"
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, request_id, the record's extra fields, and the
     traceback as ``exc_info`` when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{record.msecs:03.0f}Z",
+            "time": _time(record.created, record.msecs),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -79,6 +93,52 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             line["exc_info"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()
+
+
+class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The access log's own handler in a served process (``log_config``). With the JSON format, ``write`` puts an
+    access record's line on the stream directly: the line ``JSONFormatter`` makes of the record ``logging`` would
+    build, at about a third of the cost (no LogRecord, no handler chain), as an access line is written per request."""
+
+    def direct(self, level: int) -> bool:
+        """Whether a record of ``level`` would be written, in JSON, with no filter but the request id's."""
+        return (
+            level >= self.level
+            and type(self.formatter) is JSONFormatter
+            and all(type(f) is RequestIdFilter for f in self.filters)
+        )
+
+    def write(self, level: int, message: str, fields: dict[str, Any]) -> None:
+        """The JSON line of an access record: its time, level, logger, message, then ``fields``."""
+        created = time.time()
+        line = {
+            "time": _time(created, int((created - int(created)) * 1000) + 0.0),  # msecs as LogRecord makes them
+            "level": logging.getLevelName(level),
+            "logger": ACCESS_LOGGER,
+            "message": message,
+            **fields,
+        }
+        text = orjson.dumps(line, default=str).decode() + self.terminator
+        self.acquire()  # as Handler.handle and StreamHandler.emit write
+        try:
+            self.stream.write(text)
+            self.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": message, "levelno": level}))
+        finally:
+            self.release()
+
+
+ACCESS_LOGGER = "nabla.access"
+
+
+def access_handler() -> AccessHandler | None:
+    """The access logger's handler when it is ``log_config``'s one AccessHandler (the records go nowhere else)."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    handlers = logger.handlers
+    if len(handlers) == 1 and type(handlers[0]) is AccessHandler and not logger.propagate and not logger.filters:
+        return handlers[0]
+    return None
 
 
 class RequestIdFilter(logging.Filter):
@@ -101,13 +161,17 @@ def log_config(settings: Settings) -> dict[str, Any]:
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         },
         "handlers": {
-            "stdout": {
-                "class": "logging.StreamHandler",
+            name: {
+                "class": kind,
                 "stream": "ext://sys.stdout",
                 "formatter": settings.log_format,
                 "filters": ["request_id"],
             }
+            for name, kind in (("stdout", "logging.StreamHandler"), ("access", f"{__name__}.AccessHandler"))
         },
         "root": {"handlers": ["stdout"], "level": settings.log_level.upper()},
-        "loggers": {name: {"level": settings.log_level.upper()} for name in ("uvicorn", "uvicorn.error", "nabla")},
+        "loggers": {
+            **{name: {"level": settings.log_level.upper()} for name in ("uvicorn", "uvicorn.error", "nabla")},
+            ACCESS_LOGGER: {"handlers": ["access"], "propagate": False},
+        },
     }

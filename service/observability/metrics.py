@@ -72,6 +72,7 @@ class RuntimeCollector(Collector):
             yield from _pool_metrics(services.pool)
             yield from _cache_metrics("compiled", "compiled functions", services.calculus.cache)
             yield from _cache_metrics("distribution_answers", "distribution answers", services.distributions.cache)
+            yield from _cache_metrics("point_plans", "single-point answer plans", services.calculus.plans)
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

@@ -21,8 +21,9 @@ from service.schemas import examples
 from service.schemas.common import Problem
 
 _PROBLEMS = {
-    "400": "The body is not valid JSON.",
+    "400": "The body is not valid JSON (or, sent as `application/msgpack`, not valid msgpack).",
     "413": "The body or the batch is larger than the configured limit.",
+    "415": "The body's `Content-Type` is one the service does not read (it reads JSON and msgpack).",
     "422": "The request is invalid: its fields, its expression, its points, or a limit. See `errors`.",
     "503": "The service is at capacity (workers busy, queue full) or a worker process stopped; retry after the "
     "`Retry-After` seconds.",
@@ -117,13 +118,48 @@ def _drop_examples(node: Any) -> None:
             _drop_examples(value)
 
 
+MSGPACK = "application/msgpack"
+MSGPACK_NOTE = (
+    "The same fields may be sent and asked for as `application/msgpack` (by `Content-Type` and `Accept`). There, a "
+    "numeric array may be a wire array (`WireArray`: little-endian float64 bytes with their shape); `points` is "
+    "then read without a copy per number, and the answer's arrays come back as wire arrays."
+)
+WIRE_ARRAY = {
+    "title": "WireArray",
+    "type": "object",
+    "description": "A numeric array on the msgpack wire: its bytes are the float64 values, little-endian, C order.",
+    "properties": {
+        "dtype": {"const": "<f8", "description": "Always `<f8` (little-endian float64)."},
+        "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}, "description": "The array's sizes."},
+        "data": {"type": "string", "format": "binary", "description": "msgpack bin: 8 bytes a value."},
+    },
+    "required": ["dtype", "shape", "data"],
+    "additionalProperties": False,
+}
+
+
+def _msgpack(operation: dict[str, Any]) -> None:
+    """The msgpack twin of a JSON request body and of a JSON answer: the same schema, read and written as msgpack."""
+    body = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in body:
+        return
+    body[MSGPACK] = body["application/json"]
+    description = operation["requestBody"].get("description")
+    operation["requestBody"]["description"] = f"{description} {MSGPACK_NOTE}" if description else MSGPACK_NOTE
+    answer = operation.get("responses", {}).get("200", {}).get("content", {})
+    if "application/json" in answer:
+        answer[MSGPACK] = answer["application/json"]
+
+
 def _responses(path: str, operation: dict[str, Any]) -> None:
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     responses = operation.setdefault("responses", {})
     responses.pop("422", None)
     if path.startswith("/v1/"):
         for status, text in _PROBLEMS.items():
-            responses[status] = {"description": text, "content": problem}
+            if status != "415" or "requestBody" in operation:
+                responses[status] = {"description": text, "content": problem}
+        _msgpack(operation)
     for status, response in responses.items():
         headers = response.setdefault("headers", {})
         headers["X-Request-ID"] = _header("X-Request-ID")
@@ -149,6 +185,7 @@ def customise_openapi(app: FastAPI) -> None:
         components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in components["Problem"].pop("$defs", {}).items():
             components[name] = definition
+        components["WireArray"] = WIRE_ARRAY
         schema["components"]["headers"] = HEADERS
         for path, methods in schema["paths"].items():
             for operation in methods.values():

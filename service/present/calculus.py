@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,7 @@ from service.compute.answer import CalculusAnswer
 from service.compute.calculus import CalculusResult
 from service.compute.exact import ExactValues
 from service.compute.geometry import Definiteness, Directional
-from service.present.encoding import Body, encode, matrix, warnings
+from service.present.encoding import Body, encode, encode_value, matrix, warnings
 
 
 def symbolic(operation: str, result: CalculusResult) -> Body:
@@ -131,3 +133,35 @@ def body(answer: CalculusAnswer) -> Body:
 def present(answer: CalculusAnswer) -> bytes:
     """The JSON bytes of a calculus answer."""
     return encode(body(answer))
+
+
+@dataclass(frozen=True)
+class Template:
+    """The JSON of a single-point answer around its two numeric fields, ``value`` and ``function_value``: an answer
+    at another point of the same request is those bytes with that point's numbers."""
+
+    head: bytes  # up to the value
+    middle: bytes  # between the value and the function's value
+    tail: bytes
+    shape: tuple[int, ...]  # of the derivative
+    several: bool  # a Jacobian's: the function's value is a list
+
+
+def template(answer: CalculusAnswer) -> Template | None:
+    """The template of a single-point answer whose only numbers are its value and the function's value."""
+    marker = os.urandom(8).hex()
+    slots = (f"@value-{marker}", f"@function-{marker}")
+    whole = body(answer)
+    if "value" not in whole or "function_value" not in whole:
+        return None
+    whole["value"], whole["function_value"] = slots
+    head, _, rest = encode(whole).partition(encode_value(slots[0]))
+    middle, _, tail = rest.partition(encode_value(slots[1]))
+    return Template(head, middle, tail, answer.result.shape, answer.query.operation == "jacobian")
+
+
+def render(template: Template, functions: np.ndarray, values: np.ndarray) -> bytes:
+    """The answer's bytes at one point, from the functions and flat derivative entries there (1 x n arrays)."""
+    value = values.reshape(1, *template.shape)[0]
+    function = functions[0] if template.several else functions[0, 0]
+    return b"".join((template.head, encode_value(value), template.middle, encode_value(function), template.tail))

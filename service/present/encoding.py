@@ -87,6 +87,11 @@ def json_chunks(answer: Mapping[str, Any]) -> Iterator[bytes]:
     yield text
 
 
+def encode_value(value: Any) -> bytes:
+    """JSON bytes of one small value (a number, or an array), exactly as ``encode`` writes it inside an answer."""
+    return orjson.dumps(value, option=_OPTIONS, default=_contiguous)
+
+
 def encode(answer: Mapping[str, Any]) -> bytes:
     """JSON bytes of an answer."""
     parts = list(json_chunks(answer))

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from service.compute import calculus
-from service.compute.answer import CalculusAnswer, answer
+from service.compute.answer import CalculusAnswer, answer, name_notes
 from service.compute.calculus import CalculusQuery, CalculusResult, CalculusTask
 from service.compute.errors import LimitExceeded, TooComplex, TooLarge, located
 from service.compute.exact import ExactValues, exact_values
@@ -37,6 +37,7 @@ from service.compute.points import (
     check_shapes,
     decode_batch,
     exact_constants,
+    plain_point,
     read_points,
     read_vector,
     strings_in,
@@ -58,6 +59,17 @@ from service.runtime.cache import LRUCache
 from service.runtime.workers import WorkerPool
 
 T = TypeVar("T")
+PLANNED = frozenset({"derivative", "gradient", "jacobian", "hessian"})  # whose answer at a point is its values
+
+
+@dataclass(frozen=True)
+class PointPlan:
+    """How to answer queries that differ from one seen only in their point: the compiled function's cache key, the
+    names of the point's coordinates, and the parameter values that follow them in each row."""
+
+    task: CalculusTask
+    variables: tuple[str, ...]
+    parameters: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,7 @@ class CalculusService(Service):
         self._symbolic = SingleFlight()
         self._compiling = SingleFlight()
         self._mpfr = ThreadPoolExecutor(1, thread_name_prefix="nabla-mpfr")
+        self.plans: LRUCache[Any] = LRUCache(settings.cache_size)  # the API's point plans, by request
 
     def task(self, query: CalculusQuery) -> CalculusTask:
         """The cache key and worker task of ``query``, once it is within the limits."""
@@ -232,6 +245,41 @@ class CalculusService(Service):
                 f"{total} values; the limit is {limit} (NABLA_MAX_CHECK_VALUES); check fewer points at a time",
                 ("body", "check"),
             )
+
+    def plan(self, query: CalculusQuery, answered: CalculusAnswer) -> PointPlan | None:
+        """A plan for queries like ``query`` at other points, from its answer; None when such an answer can say more
+        than its values: a status or a warning, exact values or decimals, a check, definiteness, a direction."""
+        plain = (
+            query.operation in PLANNED
+            and not query.classify
+            and query.digits is None
+            and not query.check
+            and answered.status_label == Status.OK.label
+            and not answered.notes.listed
+            and answered.exact is None
+            and answered.provenance is not None
+            and answered.provenance.cached
+        )
+        task = self.task(query)
+        compiled = self.cache.peek(task) if plain else None
+        if compiled is None or name_notes(compiled.result).listed:
+            return None
+        variables = compiled.result.variables
+        row = plain_point(query.at, variables)
+        values = query.parameter_values
+        parameters = plain_point(dict(values), task.parameters) if values else []
+        if row is None or parameters is None:
+            return None
+        return PointPlan(task, variables, tuple(parameters))
+
+    def planned(self, plan: PointPlan, point: list[float]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The functions and derivative entries at ``point`` by ``plan``, counted as a cache hit; None when a value
+        is not finite (statuses and warnings are the checked way's) or the compiled function left the cache."""
+        compiled = self.cache.peek(plan.task)
+        found = None if compiled is None else compiled.evaluator.plain(np.array([[*point, *plan.parameters]]))
+        if found is not None:
+            self.cache.get(plan.task)  # counted and kept fresh, as the checked way does
+        return found
 
     def check(self, answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
         """The independent numeric derivative at every point (f by central differences, a few dozen evaluations per

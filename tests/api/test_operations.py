@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import logging
 import re
@@ -289,6 +290,29 @@ class TestLogConfig:
         assert line["message"] == "GET /healthz 200 1.2 ms"
         assert (line["request_id"], line["status"]) == ("-", 200)
         assert "time" in line
+
+    def test_an_access_line_written_directly_is_the_formatter_s_line(self) -> None:
+        fields = {"method": "GET", "path": "/healthz", "status": 200, "duration_ms": 1.25, "client": None,
+                  "request_id": "r-1"}  # fmt: skip
+        handler = logs.AccessHandler(io.StringIO())
+        handler.setFormatter(self.formatter("json"))
+        handler.addFilter(logs.RequestIdFilter())
+        assert handler.direct(logging.INFO)
+        handler.write(logging.INFO, "GET /healthz 200 1.2 ms", fields)
+        direct = json.loads(handler.stream.getvalue())
+        record = logging.makeLogRecord({"name": "nabla.access", "levelno": logging.INFO, "levelname": "INFO",
+                                        "msg": "GET /healthz 200 1.2 ms", **fields})  # fmt: skip
+        through_logging = json.loads(self.formatter("json").format(record))
+        assert list(direct) == list(through_logging)  # the same fields in the same order
+        assert {k: v for k, v in direct.items() if k != "time"} == {
+            k: v for k, v in through_logging.items() if k != "time"
+        }
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", direct["time"])
+
+    def test_a_plain_access_line_goes_through_logging(self) -> None:
+        handler = logs.AccessHandler(io.StringIO())
+        handler.setFormatter(self.formatter("plain"))
+        assert not handler.direct(logging.INFO)
 
     def test_plain_lines(self) -> None:
         line = self.formatter("plain").format(self.record())

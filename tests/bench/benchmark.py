@@ -10,6 +10,10 @@ Targets (issue 2):
   5. (a guard) /healthz latency while 1e5-point batches run: worst < 100 ms
   6. (issue 3) a 200 000-draw stochastic derivative over HTTP: well under a second (reported against hand-written
      NumPy doing the same pathwise estimate in-process)
+  7. (issue 11) a 1e6-point, 3-variable gradient round trip in msgpack     <= 2x the in-process floor
+
+Issue 11 raised target 1 to >= 1.0x a bare FastAPI endpoint under wrk, with p50 latency at most the bare one's;
+targets 1, 2 and 7 print the min, median and max ratio of three interleaved rounds.
 
 Not a test: timings depend on the machine; the ratios are what to compare.
 """
@@ -198,6 +202,25 @@ def target_1(rounds: int = 3) -> None:
     report(1, f"unloaded p50 latency vs bare ({spread(p50)}; one connection)", latency, latency <= 1.0, "<= 1.0")
 
 
+def interleaved(ours: Callable[[], Any], floor: Callable[[], Any], rounds: int = 3) -> tuple[list[float], float, float]:
+    """``rounds`` rounds of (ours, floor), each the best of 3, interleaved so that a busy moment of the machine falls
+    on both: the ratios, and the median times of each."""
+    mine, bases = [], []
+    for _ in range(rounds):
+        mine.append(best(ours, repeat=3))
+        bases.append(best(floor, repeat=3))
+    ratios = [m / b for m, b in zip(mine, bases, strict=True)]
+    return ratios, statistics.median(mine), statistics.median(bases)
+
+
+def post(connection: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    connection.request("POST", path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    assert response.status == 200, data[:300]
+    return data
+
+
 def target_2(server: Server, operation: str) -> None:
     rng = np.random.default_rng(0)
     points = rng.uniform(-2, 2, (100_000, N_VARS))
@@ -210,22 +233,59 @@ def target_2(server: Server, operation: str) -> None:
 
     # http.client, the thinnest client there is: httpx's pure-Python h11 adds ~80 ms to read a 20 MB response.
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    headers = {"content-type": "application/json"}
 
     def call() -> bytes:
-        connection.request("POST", f"/v1/{operation}", body=body, headers={"content-type": "application/json"})
-        response = connection.getresponse()
-        data = response.read()
-        assert response.status == 200, data[:300]
-        return data
+        return post(connection, f"/v1/{operation}", body, headers)
 
     got = np.array(orjson.loads(call())["values"], dtype=float)
     assert np.allclose(got, floor_fn(points), rtol=1e-9, atol=1e-9), "server and NumPy disagree"
-    http_time = best(call)
+    ratios, http_time, base = interleaved(call, floor)
     connection.close()
-    base = best(floor)
-    ratio = http_time / base
-    report(2, f"1e5-point {operation} over HTTP {http_time * 1e3:.0f} ms vs in-process floor {base * 1e3:.0f} ms",
-           ratio, ratio <= 1.3, "<= 1.3")  # fmt: skip
+    ratio = statistics.median(ratios)
+    report(2, f"1e5-point {operation} over HTTP {http_time * 1e3:.0f} ms vs in-process floor {base * 1e3:.0f} ms "
+           f"({spread(ratios)})", ratio, ratio <= 1.3, "<= 1.3")  # fmt: skip
+
+
+def _wire(values: np.ndarray) -> dict[str, Any]:
+    return {"dtype": "<f8", "shape": list(values.shape), "data": np.ascontiguousarray(values, "<f8").tobytes()}
+
+
+def _array(wire: dict[str, Any]) -> np.ndarray:
+    return np.frombuffer(wire["data"], dtype="<f8").reshape(wire["shape"])
+
+
+def numpy_gradient_3(points: np.ndarray) -> np.ndarray:
+    """The gradient of sin(x*y) + z*cos(x), by hand."""
+    x, y, z = points.T
+    return np.column_stack([y * np.cos(x * y) - z * np.sin(x), x * np.cos(x * y), np.cos(x)])
+
+
+def target_7(server: Server) -> None:
+    """Issue 11: a 1e6-point, 3-variable gradient round trip in msgpack against its in-process floor: decode the same
+    msgpack body, copy the array (the server must own a writable copy), the gradient by hand, encode the answer."""
+    import msgspec
+
+    points = np.random.default_rng(3).uniform(-2, 2, (1_000_000, 3))
+    body = msgspec.msgpack.encode({"function": "sin(x*y) + z*cos(x)", "points": _wire(points)})
+
+    def floor() -> None:
+        matrix = _array(msgspec.msgpack.decode(body)["points"]).copy()
+        msgspec.msgpack.encode({"values": _wire(numpy_gradient_3(matrix))})
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    headers = {"content-type": "application/msgpack", "accept": "application/msgpack"}
+
+    def call() -> bytes:
+        return post(connection, "/v1/gradient", body, headers)
+
+    got = _array(msgspec.msgpack.decode(call())["values"])
+    assert np.allclose(got, numpy_gradient_3(points), rtol=1e-12, atol=1e-15), "server and NumPy disagree"
+    ratios, http_time, base = interleaved(call, floor)
+    connection.close()
+    ratio = statistics.median(ratios)
+    report(7, f"1e6-point 3-variable gradient in msgpack over HTTP {http_time * 1e3:.0f} ms vs in-process floor "
+           f"{base * 1e3:.0f} ms ({spread(ratios)})", ratio, ratio <= 2.0, "<= 2")  # fmt: skip
 
 
 PLAIN_SYMPY = """
@@ -354,6 +414,7 @@ def main() -> None:
         target_3(server)
         target_5(server)
         target_6(server)
+        target_7(server)
     finally:
         server.stop()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import httpx
 import numpy as np
 import pytest
 
@@ -57,6 +58,53 @@ class TestSync:
         image = client.plot(kind="curve", function="sin(x)", ranges={"x": [0, 3]})
         assert image.media_type == "image/svg+xml"
         assert image.data.startswith(b"<?xml")
+
+
+class Recorded(httpx.HTTPTransport):
+    """A real transport that remembers the content type of every request it sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.types: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.types.append(request.headers.get("content-type", ""))
+        return super().handle_request(request)
+
+
+class TestBinary:
+    """Batches as msgpack (asked for, or chosen because the server's OpenAPI document lists it) and as JSON give the
+    same numbers; a batch above the inline size is streamed by the server."""
+
+    POINTS = np.random.default_rng(7).uniform(-2, 2, size=(60_000, 3))
+
+    def expected(self) -> np.ndarray:
+        x, y, z = self.POINTS.T
+        return np.column_stack([y * np.cos(x * y) - z * np.sin(x), x * np.cos(x * y), np.cos(x)])
+
+    @pytest.mark.parametrize(("binary", "sent"), [(True, "application/msgpack"), (None, "application/msgpack"),
+                                                   (False, "application/json")])  # fmt: skip
+    def test_a_large_gradient_batch(self, server: str, binary: bool | None, sent: str) -> None:  # noqa: F811
+        transport = Recorded()
+        with Client(server, binary=binary, transport=transport) as nabla:
+            answer = nabla.gradient("sin(x*y) + z*cos(x)", points=self.POINTS)
+        assert transport.types[-1] == sent
+        assert answer.values.shape == (60_000, 3)
+        np.testing.assert_allclose(answer.values, self.expected(), rtol=1e-12, atol=1e-15)
+
+    def test_a_hessian_batch_as_msgpack(self, server: str) -> None:  # noqa: F811
+        with Client(server, binary=True) as nabla:
+            answer = nabla.hessian("x^2*y + z^3", points=self.POINTS[:1000])
+        x, y, z = self.POINTS[:1000].T
+        zero = np.zeros_like(x)
+        expected = np.stack([[2 * y, 2 * x, zero], [2 * x, zero, zero], [zero, zero, 6 * z]]).transpose(2, 0, 1)
+        np.testing.assert_allclose(answer.values, expected, rtol=1e-13)
+
+
+async def test_the_async_client_sends_batches_as_msgpack(server: str) -> None:  # noqa: F811
+    async with AsyncClient(server, binary=True) as nabla:
+        answer = await nabla.gradient("x*y", points=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(answer.values, [[2.0, 1.0], [4.0, 3.0]])
 
 
 async def test_the_async_client(server: str) -> None:  # noqa: F811
