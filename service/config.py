@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     max_digits: int = Field(
         default.MAX_DIGITS, ge=1, le=default.HARD_MAX_DIGITS, description="Significant digits a request may ask for."
     )
+    max_check_values: int = Field(
+        default.MAX_CHECK_VALUES,
+        ge=0,
+        description="Coordinates of the points f is evaluated at by `check: true` (points x evaluations x inputs).",
+    )
     max_exact_strings: int = Field(
         default.MAX_EXACT_STRINGS, ge=0, description="Different exact strings in one request."
     )

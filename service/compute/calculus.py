@@ -7,16 +7,18 @@ it runs in a worker process with a deadline; results are plain values that pickl
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import symengine as se
 import sympy as sp
 
-from service.compute.engine import EngineExpr, NodeBudget, differentiate, to_engine, to_sympy
-from service.compute.errors import InvalidExpression, InvalidInput, NablaError, located
-from service.compute.language.build import build, free_names
+from service.compute.engine import EngineExpr, NodeBudget, differentiate, is_symengine, to_engine, to_sympy
+from service.compute.errors import InvalidExpression, InvalidInput, LimitExceeded, NablaError, located
+from service.compute.language.build import INDEXED, MAX_INDEX, build, free_names
 from service.compute.language.functions import CONSTANTS
 from service.compute.language.printer import UnprintableExpression, to_latex, to_text
 from service.compute.language.syntax import parse
@@ -142,6 +144,56 @@ def _symbolic(exprs: Sequence[EngineExpr]) -> tuple[Symbolic, ...]:
     return tuple(out)
 
 
+def _highest_index(expr: EngineExpr) -> tuple[str, int]:
+    """The highest order argument of a polygamma or dirac in ``expr`` (SymEngine has neither), with its name."""
+    best = ("", 0)
+    if not is_symengine(expr):
+        for cls, position in INDEXED.items():
+            for node in expr.atoms(cls):
+                if len(node.args) > position and int(node.args[position]) > best[1]:
+                    best = ("dirac" if cls is sp.DiracDelta else "polygamma", int(node.args[position]))
+    return best
+
+
+def _widest_number(expr: EngineExpr) -> tuple[int, int]:
+    """The most bits and the most decimal digits of a numerator or denominator among the numbers of ``expr``."""
+    if is_symengine(expr):
+        numbers = [n._sympy_() for n in expr.atoms(se.Integer, se.Rational)]
+    else:
+        numbers = list(expr.atoms(sp.Rational))
+    widest = max((abs(int(part)) for n in numbers for part in (n.p, n.q)), default=0)
+    bits = widest.bit_length()
+    # str() of an int beyond 4300 digits is refused by Python itself; such a number is far beyond any limit
+    digits = len(str(widest)) if bits <= 14_000 else math.floor(bits * math.log10(2)) + 1
+    return bits, digits
+
+
+def _check_readable(task: CalculusTask, exprs: Sequence[EngineExpr]) -> None:
+    """Every printed derivative parses back: an order argument or a number beyond what the language reads is
+    refused here, not printed (``polygamma(1000, x)`` differentiated once would be ``polygamma(1001, x)``; the
+    1000th derivative of x^2000 has a coefficient of 10 524 bits)."""
+    where = ("body", "order" if task.operation == "derivative" else "function")
+    limits = task.limits
+    for expr in exprs:
+        name, index = _highest_index(expr)
+        if index > MAX_INDEX:
+            raise located(
+                LimitExceeded,
+                f"the derivative holds {name} of order {index}, above {MAX_INDEX}, the highest the expression "
+                "language reads, so it could not be read back; ask for a lower order",
+                where,
+            )
+        bits, digits = _widest_number(expr)
+        if bits > limits.max_power_bits or digits > limits.max_literal_digits:
+            raise located(
+                LimitExceeded,
+                f"the derivative holds a number of {digits} digits ({bits} bits), above what the expression language "
+                f"reads ({limits.max_literal_digits} digits, {limits.max_power_bits} bits: NABLA_MAX_LITERAL_DIGITS, "
+                "NABLA_MAX_POWER_BITS), so it could not be read back; ask for a lower order",
+                where,
+            )
+
+
 def _jacobian(
     functions: Sequence[EngineExpr], variables: Sequence[str], budget: NodeBudget, upper: bool = False
 ) -> list[list[EngineExpr]]:
@@ -197,6 +249,7 @@ def run(task: CalculusTask) -> CalculusResult:
     if task.operation == "derivative":
         wrt = _validate_derivative(task, variables)
         flat = [_derivative(functions[0], wrt, budget)]
+        _check_readable(task, flat)
         return CalculusResult(variables, task.parameters, functions, _symbolic(flat), (), wrt)
     shape: tuple[int, ...]
     if task.operation == "hessian":
@@ -206,4 +259,5 @@ def run(task: CalculusTask) -> CalculusResult:
     else:
         flat = [d for row in _jacobian(functions, variables, budget) for d in row]
         shape = (len(variables),) if task.operation == "gradient" else (len(functions), len(variables))
+    _check_readable(task, flat)
     return CalculusResult(variables, task.parameters, functions, _symbolic(flat), shape)

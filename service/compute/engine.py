@@ -67,8 +67,34 @@ def node_count(expr: EngineExpr, budget: int) -> int:
 
 def differentiate(expr: EngineExpr, name: str) -> EngineExpr:
     """The partial derivative of ``expr`` with respect to the variable ``name``."""
+    if _zero_powers(expr, name):
+        return _differentiate_zero_powers(to_sympy(expr), sp.Symbol(name, real=True))
     derivative = expr.diff(engine_symbol(expr, name))
     return sift_deltas(derivative) if isinstance(derivative, sp.Basic) else derivative
+
+
+def _zero_powers(expr: EngineExpr, name: str) -> list[EngineExpr]:
+    """The powers ``0^u`` of ``expr`` whose exponent depends on ``name``."""
+    cls = sp.Pow if isinstance(expr, sp.Basic) else se.Pow
+    return [p for p in expr.atoms(cls) if p.args[0] == 0 and name in {str(s) for s in p.args[1].free_symbols}]
+
+
+def _differentiate_zero_powers(expr: sp.Expr, variable: sp.Symbol) -> sp.Expr:
+    """The power rule writes d/dx 0^u as 0^u*log(0)*u', which is zoo*0^u: no derivative. For real u, 0^u is 0 for
+    u > 0, 1 at u = 0 and infinite for u < 0; where it is finite it equals 1 - heaviside(u) (taking 1 at 0), so its
+    derivative is -dirac(u)*u': 0 for u > 0, none at u = 0 (the jump), and u < 0 is a point where f is infinite.
+    The function keeps its form (0^u, not the step) in the derivative: it is the function's own value."""
+    steps = {p: 1 - sp.Heaviside(p.exp, 0) for p in _zero_powers(expr, variable.name)}
+    derivative = expr.xreplace(steps).diff(variable)
+    back = {h: 1 - sp.Pow(0, h.args[0], evaluate=False) for h in derivative.atoms(sp.Heaviside) if h.args[1:] == (0,)}
+    exponents = {p.exp for p in steps}
+    # A delta at u = 0 is not sifted away: 0^u is infinite on one side of that point, so no derivative exists there.
+    return sp.Add(
+        *(
+            term if any(d.args[0] in exponents for d in term.atoms(sp.DiracDelta)) else sift_deltas(term)
+            for term in sp.Add.make_args(derivative.xreplace(back))
+        )
+    )
 
 
 def _sift(term: sp.Expr) -> sp.Expr:

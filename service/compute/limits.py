@@ -28,6 +28,7 @@ COMPUTE_TIMEOUT = 10.0
 EXACT_TIMEOUT = 2.0
 MAX_EXACT_STRINGS = 1_000
 MAX_DIGITS = 1_000  # significant digits of the decimal values (`digits`)
+MAX_CHECK_VALUES = 10_000_000  # coordinates of the points f is evaluated at by `check: true` (80 MB)
 WORKER_MEMORY_MB = 2_048
 
 # Numeric work (in the web process).

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -327,30 +328,100 @@ def _overflows(expr: se.Basic, mapping: dict[se.Basic, se.Basic]) -> bool:
     return isinstance(value, se.RealMPFR) and "@" not in str(value)
 
 
+_PRECISIONS = (128, 256, 512, 1024)  # bits: a value stands when two precisions in a row agree to float64
+_TINY = 1e-300  # agreement below this is agreement on an underflow to (about) zero
+
+
+def _at(inputs: Sequence[str], row: np.ndarray, bits: int) -> dict[se.Basic, se.Basic]:
+    """The point as MPFR numbers of ``bits`` bits, each exactly its binary value (``Decimal(0.1)`` is that value
+    written out; ``repr`` would give the decimal 0.1): SymEngine computes in the precision of the numbers given."""
+    return {se.Symbol(n): se.RealMPFR(str(Decimal(float(v))), bits) for n, v in zip(inputs, row, strict=True)}
+
+
+def _mpfr(expr: se.Basic, inputs: Sequence[str], row: np.ndarray, bits: int) -> float | None:
+    """``expr`` at the point with MPFR of ``bits`` bits, as a float (inf beyond float64); None when it is not a real
+    number there."""
+    try:
+        value = expr.subs(_at(inputs, row, bits)).n(bits, real=True)
+    except (RuntimeError, ValueError, TypeError):  # not a real number there
+        return None
+    if not isinstance(value, se.RealMPFR) or "@" in str(value):  # @NaN@, @Inf@: a pole or an undefined form
+        return None
+    return float(value)
+
+
+def _settled(previous: float, value: float, bits: int) -> float | None:
+    """The value when two successive precisions agree to float64 (inf beyond it), 0 when both are at the rounding
+    noise of their precision (a cancellation of terms of order one: ``1 - cosh(x)^2/sinh(x)^2`` at 1000), else None."""
+    if value == previous or abs(value - previous) <= 1e-15 * abs(value) or max(abs(value), abs(previous)) < _TINY:
+        return value
+    if abs(previous) < 2.0 ** (-0.75 * bits / 2) and abs(value) < 2.0 ** (-0.75 * bits):
+        return 0.0
+    return None
+
+
+def _recovered(exprs: Sequence[se.Basic], inputs: Sequence[str], row: np.ndarray) -> np.ndarray | None:
+    """Every output at the point correct to float64 (inf where a real value exceeds it), computed with MPFR at rising
+    precision until two precisions agree; None when some output is not a real number or does not settle."""
+    out = np.empty(len(exprs))
+    for k, expr in enumerate(exprs):
+        previous = _mpfr(expr, inputs, row, _PRECISIONS[0])
+        for bits in _PRECISIONS[1:]:
+            value = None if previous is None else _mpfr(expr, inputs, row, bits)
+            if previous is None or value is None:
+                return None
+            settled = _settled(previous, value, bits)
+            if settled is not None:
+                out[k] = settled
+                break
+            previous = value
+        else:
+            return None
+    return out
+
+
 def refine(evaluator: Evaluator, points: np.ndarray, evaluation: Evaluation, limit: int) -> Evaluation:
-    """Re-check up to ``limit`` points that are not ok with 64-bit MPFR arithmetic, whose exponent range is
-    unbounded: where every non-finite value there is really a finite number beyond float64 (``exp(1000)``), the
-    point is ``non_finite`` rather than undefined or non-differentiable. SymEngine results only."""
+    """Re-check up to ``limit`` points that are not ok with MPFR arithmetic, whose exponent range is unbounded
+    (SymEngine results only). Where every function and derivative there is a real number within float64, a float64
+    intermediate overflowed (``log(cosh(x))`` at 800 is 799.3; its derivative ``sinh(x)/cosh(x)`` is 1): the point
+    is ok, with the MPFR values. Where the functions are finite and some value is beyond float64 (``exp(1000)``), or
+    every non-finite value is a finite number beyond float64, it is ``non_finite`` rather than undefined or
+    non-differentiable."""
     if evaluator.exprs is None or limit <= 0 or not evaluation.status.any():
         return evaluation
     status = evaluation.status.copy()
+    values, functions = evaluation.values.copy(), evaluation.functions.copy()
     m = evaluator.functions
     on_cut = evaluator.on_cut(points)
     for row in np.flatnonzero(status)[:limit]:
         if on_cut is not None and on_cut[row]:
             continue  # a jump, not an overflow
-        coordinates = zip(evaluator.inputs, points[row], strict=True)
-        mapping = {se.Symbol(n): se.RealMPFR(repr(float(v)), 64) for n, v in coordinates}
-        if status[row] == Status.DOMAIN_ERROR:
-            broken = np.flatnonzero(np.isnan(evaluation.functions[row]))
-            suspects = [evaluator.exprs[int(j)] for j in broken]
-        else:
-            broken = np.flatnonzero(~np.isfinite(evaluation.values[row]))
-            suspects = (
-                [evaluator.exprs[m + int(evaluator.index[k])] for k in broken]
-                if status[row] == Status.NON_DIFFERENTIABLE
-                else []
-            )
-        if suspects and all(_overflows(e, mapping) for e in suspects):
-            status[row] = Status.NON_FINITE
-    return Evaluation(evaluation.values, evaluation.functions, status)
+        exact = _recovered(evaluator.exprs, evaluator.inputs, points[row])
+        if exact is not None and np.isfinite(exact[:m]).all():
+            functions[row] = exact[:m]
+            row_values = exact[m:][evaluator.index]
+            finite = np.isfinite(row_values)
+            values[row] = np.where(finite, row_values, np.nan)
+            status[row] = Status.OK if finite.all() else Status.NON_FINITE
+            continue
+        status[row] = _overflow_status(evaluator, evaluation, row, _at(evaluator.inputs, points[row], 64))
+    return Evaluation(_no_negative_zero(values), functions, status)
+
+
+def _overflow_status(evaluator: Evaluator, evaluation: Evaluation, row: int, mapping: dict[se.Basic, se.Basic]) -> int:
+    """``non_finite`` where every non-finite value of the row is a finite real number beyond float64, else the
+    row's status as it was."""
+    assert evaluator.exprs is not None
+    status = int(evaluation.status[row])
+    m = evaluator.functions
+    if status == Status.DOMAIN_ERROR:
+        broken = np.flatnonzero(np.isnan(evaluation.functions[row]))
+        suspects = [evaluator.exprs[int(j)] for j in broken]
+    elif status == Status.NON_DIFFERENTIABLE:
+        broken = np.flatnonzero(~np.isfinite(evaluation.values[row]))
+        suspects = [evaluator.exprs[m + int(evaluator.index[k])] for k in broken]
+    else:
+        suspects = []
+    if suspects and all(_overflows(e, mapping) for e in suspects):
+        return int(Status.NON_FINITE)
+    return status

@@ -1,10 +1,16 @@
 """Stable forms for the numeric kernels: ``1 + exp(v)`` and ``log(1 + exp(v))``, which sigmoid and softplus and
-all their derivatives are made of, rewritten so that no intermediate exponential overflows.
+all their derivatives are made of, and ``cosh``, ``sinh`` and the logarithm of a product with an exponential factor,
+rewritten so that no intermediate exponential overflows.
 
 Exact identities for real v: ``(1 + e^v)^p = e^(p*max(v, 0)) * (1 + e^-|v|)^p`` (the exponential factor then merges
 with the other exponentials of its product, so ``e^v/(1 + e^v)`` at v = 800 is ``e^0/(1 + e^-800)`` = 1), and
 ``log(1 + e^v) = max(v, 0) + 2*atanh(t/(2 + t))`` with ``t = e^-|v|`` (log1p without a branch). Symbolic results
 are untouched: only what is compiled changes.
+
+Likewise ``cosh(v) = e^|v| * c`` and ``sinh(v) = e^|v| * c * tanh(v)`` with ``c = (1 + e^(-2|v|))/2`` in [1/2, 1]
+(no cancellation, so no precision is lost near 0): the growing factor e^|v| then cancels in quotients
+(``sinh(x)/cosh(x)`` is ``tanh(x)`` at 800), and ``log(e^a * r) = a + log(r)`` keeps it out of a logarithm
+(``log(cosh(800))`` is 799.3).
 """
 
 from __future__ import annotations
@@ -41,6 +47,25 @@ class _Engine:
             a, b = b, a
         return self.exponent(b) if a == 1 else None
 
+    def hyperbolic(self, node: EngineExpr, v: EngineExpr) -> EngineExpr | None:
+        """The stable form of ``node`` when it is cosh(v) or sinh(v), else None."""
+        lib = self.lib
+        if not isinstance(node, lib.cosh | lib.sinh):
+            return None
+        size = lib.Abs(v)
+        cosh = lib.exp(size) * (1 + lib.exp(-2 * size)) / 2
+        return cosh if isinstance(node, lib.cosh) else cosh * lib.tanh(v)
+
+    def log_of_product(self, argument: EngineExpr) -> EngineExpr | None:
+        """``a + log(r)`` when ``argument`` is a product ``e^a * r``, else None."""
+        if not isinstance(argument, self.lib.Mul):
+            return None
+        exponents = [v for f in argument.args if (v := self.exponent(f)) is not None]
+        if not exponents:
+            return None
+        rest = [f for f in argument.args if self.exponent(f) is None]
+        return self.lib.Add(*exponents) + self.lib.log(self.lib.Mul(*rest))
+
     def parts(self, v: EngineExpr) -> tuple[EngineExpr, EngineExpr]:
         lib = self.lib
         return lib.Max(v, 0), 1 + lib.exp(-lib.Abs(v))
@@ -62,6 +87,10 @@ def _rewrite(node: EngineExpr, engine: _Engine, memo: dict[Any, EngineExpr]) -> 
             top, _ = engine.parts(_rewrite(v, engine, memo))
             t = lib.exp(-lib.Abs(_rewrite(v, engine, memo)))
             out = top + 2 * lib.atanh(t / (2 + t))
+        elif (form := engine.hyperbolic(node, new[0])) is not None:
+            out = form
+        elif isinstance(node, lib.log) and len(new) == 1 and (form := engine.log_of_product(new[0])) is not None:
+            out = form
         elif any(a is not b for a, b in zip(args, new, strict=True)):
             out = node.func(*new)
         if not engine.symengine and isinstance(out, sp.Mul):

@@ -107,7 +107,8 @@ def numeric(answer: CalculusAnswer) -> Body:
     if answer.check is not None:
         found, shape = answer.check, answer.result.shape
         parts = (found.values, found.errors, found.agrees)
-        value, error, agrees = (matrix(list(p), shape) if shape else p[0] for p in parts)
+        shaped = [[matrix(list(row), shape) if shape else row[0] for row in part] for part in parts]
+        value, error, agrees = (rows[0] if single else rows for rows in shaped)
         body["check"] = {"value": value, "error_estimate": error, "agrees": agrees}
     return body
 

@@ -43,7 +43,16 @@ from service.compute.points import (
     strings_in,
 )
 from service.compute.status import Status
-from service.compute.trust import decimal_rows, numeric_check, one_sided, provenance
+from service.compute.trust import (
+    check_evaluations,
+    decimal_rows,
+    frechet,
+    frechet_note,
+    numeric_check,
+    one_sided,
+    partials_exist,
+    provenance,
+)
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -178,6 +187,10 @@ class CalculusService(Service):
         batch, strings = await self.offload(size, lambda: self.decode(query, len(result.variables)))
         if batch is not None:
             self.check_output(_count(batch), len(result.derivatives))
+        if query.check:
+            self.check_size(
+                _count(batch), self.check_evaluations(query, result), len(result.variables + result.parameters)
+            )
         constants = await self.constants(strings)
         unit = None
         if query.operation == "directional":
@@ -209,10 +222,29 @@ class CalculusService(Service):
         made = provenance([d.expr for d in result.derivatives], exact is not None, cached)
         answered = replace(answered, decimal=decimal, provenance=made)
         if query.check and points is not None and answered.values is not None:
-            answered = self.check(answered, compiled, points)
+            work = len(points.matrix) * self.check_evaluations(query, result)
+            checked = answered
+            answered = await self.offload(work, lambda: self.check(checked, compiled, points))
         if query.single and points is not None and answered.status_label == "non_differentiable":
             answered = replace(answered, sides=_sides(answered, compiled, points))
+            answered = _frechet(answered, compiled, points)
         return answered
+
+    @staticmethod
+    def check_evaluations(query: CalculusQuery, result: CalculusResult) -> int:
+        """Evaluations of f per point that ``check: true`` makes."""
+        return check_evaluations(query.operation, len(result.wrt), len(result.functions), len(result.variables))
+
+    def check_size(self, points: int, evaluations: int, inputs: int) -> None:
+        """``TooLarge`` when ``check: true`` would evaluate f at more than ``max_check_values`` coordinates."""
+        total, limit = points * evaluations * max(1, inputs), self.settings.max_check_values
+        if total > limit:
+            raise located(
+                TooLarge,
+                f"check: true would evaluate f at {points} points x {evaluations} steps x {inputs} coordinates = "
+                f"{total} values; the limit is {limit} (NABLA_MAX_CHECK_VALUES); check fewer points at a time",
+                ("body", "check"),
+            )
 
     def plan(self, query: CalculusQuery, answered: CalculusAnswer) -> PointPlan | None:
         """A plan for queries like ``query`` at other points, from its answer; None when such an answer can say more
@@ -250,24 +282,28 @@ class CalculusService(Service):
         return found
 
     def check(self, answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
-        """The independent numeric derivative at the point (f by central differences, a few dozen evaluations)."""
+        """The independent numeric derivative at every point (f by central differences, a few dozen evaluations per
+        point, all in one evaluation of the batch), and a warning for each point where it disagrees."""
         result = compiled.result
         assert answered.values is not None
+        assert answered.status is not None
         wrt = [result.variables.index(name) for name in result.wrt]
         found = numeric_check(
             lambda matrix: compiled.evaluator.evaluate(matrix).functions,
-            points.matrix[0],
+            points.matrix,
             answered.query.operation,
             wrt,
             len(result.functions),
             len(result.variables),
-            answered.values[0].ravel(),
+            answered.values.reshape(len(answered.values), -1),
         )
-        if False not in found.agrees:
+        bad = found.disagreeing
+        if not bad:
             return replace(answered, check=found)
         detail = "the numeric check disagrees with the symbolic value beyond its error estimate"
-        note = Note("check_disagrees", detail, 0, answered.status_label)
-        return replace(answered, check=found, notes=answered.notes + Notes((note,)))
+        status = answered.status
+        notes = (Note("check_disagrees", detail, i, Status(int(status[i])).label) for i in bad)
+        return replace(answered, check=found, notes=answered.notes + Notes.of(notes, self.settings.max_warnings))
 
     async def decimal(self, digits: int, compiled: Compiled, points: Points) -> tuple[tuple[str | None, ...], ...]:
         """The values to ``digits`` significant digits, computed with MPFR from the symbolic result in a worker."""
@@ -401,6 +437,22 @@ def _sides(
     if not entries:
         return None
     return one_sided(lambda m: compiled.evaluator.evaluate(m).functions, points.matrix[0], entries)
+
+
+def _frechet(answered: CalculusAnswer, compiled: Compiled, points: Points) -> CalculusAnswer:
+    """At a non-differentiable point whose partials all exist (left = right): whether f is differentiable there,
+    by its directional derivatives (``trust.frechet``), said in a warning either way."""
+    result = compiled.result
+    if answered.sides is None or answered.query.operation == "derivative" or len(result.variables) < 2:
+        return answered
+    left, right = answered.sides
+    if not partials_exist(left, right):
+        return answered  # a partial itself has two sides: the kink is the answer
+    n = len(result.variables)
+    partials = (np.array(left) + np.array(right)).reshape(len(result.functions), n) / 2
+    found = frechet(lambda m: compiled.evaluator.evaluate(m).functions, points.matrix[0], n, partials)
+    note = frechet_note(found, result.variables, len(result.functions))
+    return replace(answered, notes=answered.notes + Notes((note,)))
 
 
 def _compile(inputs: tuple[str, ...], result: CalculusResult) -> Evaluator:

@@ -54,14 +54,15 @@ class _Request(EvaluationFields, VariablesField):
             "Also return `check {value, error_estimate, agrees}`: an independent numeric derivative (central "
             "differences of f extrapolated by Richardson, as numdifftools does) the shape of `value`, its error "
             "estimate, and whether it agrees with the symbolic value (a `check_disagrees` warning when not). With "
-            "`at` only; derivatives of order above 4 are not checked (null)."
+            "`at`, or for every point of `points`/`grid` (a list, one per point), up to NABLA_MAX_CHECK_VALUES "
+            "coordinates evaluated; derivatives of order above 4 are not checked (null)."
         ),
     )
 
     @model_validator(mode="after")
-    def _check_at_a_point(self) -> _Request:
-        if self.check and self.at is None:
-            raise ValueError("'check' is computed at one point: give 'at' (not 'points' or 'grid')")
+    def _check_needs_points(self) -> _Request:
+        if self.check and self.at is None and self.points is None and self.grid is None:
+            raise ValueError("'check' compares values at points: give 'at', 'points' or 'grid'")
         return self
 
 

@@ -361,8 +361,9 @@ class EvaluationResponse(BaseModel):
     check: dict[str, Any] | None = Field(
         None,
         description=(
-            "With `check: true`: {value, error_estimate, agrees}, each the shape of `value`: the numeric derivative, "
-            "its error estimate, and whether it agrees with the symbolic value."
+            "With `check: true`: {value, error_estimate, agrees}, each the shape of `value` (with `points`: of "
+            "`values`, one entry per point): the numeric derivative, its error estimate, and whether it agrees with "
+            "the symbolic value."
         ),
         examples=[{"value": 2.0000000000000004, "error_estimate": 3e-13, "agrees": True}],
     )

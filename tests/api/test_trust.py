@@ -8,7 +8,9 @@ import mpmath
 import numpy as np
 import pytest
 
+from service.config import Settings
 from tests.api.answers import ok, problem
+from tests.conftest import http_client, started
 
 pytestmark = pytest.mark.anyio
 
@@ -121,11 +123,65 @@ class TestCheck:
         answer = await ok(client, "/v1/jacobian", {"functions": ["x*y", "exp(x)"], "at": [1, 2], "check": True})
         assert np.allclose(answer["check"]["value"], [[2, 1], [np.e, 0]], rtol=1e-9, atol=1e-9)
 
-    async def test_needs_at(self, client: httpx.AsyncClient) -> None:
-        found = await problem(
-            client, "/v1/gradient", {"function": "x*y", "points": [[1, 2]], "check": True}, 422, "validation_error"
+    async def test_needs_points(self, client: httpx.AsyncClient) -> None:
+        found = await problem(client, "/v1/gradient", {"function": "x*y", "check": True}, 422, "validation_error")
+        assert found["errors"][0]["msg"] == "'check' compares values at points: give 'at', 'points' or 'grid'"
+
+
+class TestCheckBatch:
+    """`check: true` for every point of a batch: the same numbers as `at` point by point, in one evaluation."""
+
+    async def test_every_point_agrees_with_the_closed_form(self, client: httpx.AsyncClient) -> None:
+        xs = [-3.0, -0.5, 0.0, 0.25, 2.0, 40.0]
+        answer = await ok(
+            client, "/v1/derivative", {"function": "x^2*sin(x)", "points": [[v] for v in xs], "check": True}
         )
-        assert found["errors"][0]["msg"] == "'check' is computed at one point: give 'at' (not 'points' or 'grid')"
+        with mpmath.workdps(50):
+            truth = [float(2 * t * mpmath.sin(t) + t**2 * mpmath.cos(t)) for t in map(mpmath.mpf, xs)]
+        check = answer["check"]
+        assert check["agrees"] == [True] * len(xs)
+        for value, error, exact in zip(check["value"], check["error_estimate"], truth, strict=True):
+            assert abs(value - exact) <= 10 * error + 1e-9 * max(1.0, abs(exact))
+
+    async def test_the_batch_is_the_points_one_by_one(self, client: httpx.AsyncClient) -> None:
+        rows = [[1, 0.5], [0, 0], [-2, 1.5]]
+        batch = await ok(client, "/v1/hessian", {"function": "sin(x)*exp(y)", "points": rows, "check": True})
+        for i, row in enumerate(rows):
+            single = await ok(client, "/v1/hessian", {"function": "sin(x)*exp(y)", "at": row, "check": True})
+            for key in ("value", "error_estimate", "agrees"):
+                assert batch["check"][key][i] == single["check"][key]
+
+    async def test_a_grid_is_checked(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "x^3*y", "grid": {"x": [-1, 1, 3], "y": [0, 2, 2]}, "check": True}
+        answer = await ok(client, "/v1/gradient", body)
+        points = [(x, y) for x in (-1, 0, 1) for y in (0, 2)]
+        assert np.allclose(answer["check"]["value"], [[3 * x**2 * y, x**3] for x, y in points], atol=1e-9)
+        assert answer["check"]["agrees"] == [[True, True]] * len(points)
+
+    async def test_a_disagreement_is_warned_at_its_point(self, client: httpx.AsyncClient) -> None:
+        # abs(x) within the largest step (0.05) of its kink: the differences straddle it, the symbolic value is 1
+        answer = await ok(
+            client, "/v1/derivative", {"function": "abs(x)", "points": [[0.001], [1], [-0.002]], "check": True}
+        )
+        assert answer["check"]["agrees"] == [False, True, False]
+        flagged = [(w["point"], w["status"]) for w in answer["warnings"] if w["code"] == "check_disagrees"]
+        assert flagged == [(0, "ok"), (2, "ok")]
+
+    async def test_a_point_that_is_not_ok_is_not_compared(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "log(x)", "points": [[-1], [2]], "check": True})
+        assert answer["check"]["agrees"] == [None, True]
+
+    async def test_too_many_values_is_413(self) -> None:
+        async with started(Settings(workers=1, max_check_values=100)) as app, http_client(app) as client:
+            found = await problem(
+                client, "/v1/gradient", {"function": "x*y", "points": [[1, 2]] * 5, "check": True}, 413, "too_large"
+            )
+            assert found["errors"][0]["loc"] == ["body", "check"]
+            assert found["detail"] == (
+                "check: true would evaluate f at 5 points x 24 steps x 2 coordinates = 240 values; the limit is 100 "
+                "(NABLA_MAX_CHECK_VALUES); check fewer points at a time"
+            )
+            await ok(client, "/v1/gradient", {"function": "x*y", "points": [[1, 2]] * 2, "check": True})
 
 
 class TestOneSided:
@@ -145,3 +201,38 @@ class TestOneSided:
         answer = await ok(client, "/v1/derivative", {"function": "sqrt(abs(x))", "at": [0]})
         (warning,) = answer["warnings"]
         assert "left" not in warning
+
+
+class TestPartialsWithoutDerivative:
+    """Partials that exist where f is not differentiable, over HTTP (the class: tests/compute/test_frechet.py)."""
+
+    async def test_sqrt_abs_xy_at_the_origin(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/gradient", {"function": "sqrt(abs(x*y))", "at": [0, 0]})
+        assert answer["status"] == "non_differentiable"
+        assert answer["value"] == [None, None]
+        kink, frechet = answer["warnings"]
+        assert (kink["code"], kink["left"], kink["right"]) == ("non_differentiable", [0.0, 0.0], [0.0, 0.0])
+        assert frechet["code"] == "partials_not_differentiable"
+        assert (frechet["point"], frechet["status"]) == (0, "non_differentiable")
+        assert frechet["detail"] == (
+            "the partial derivatives exist here (equal from both sides: see left and right), but f is not "
+            "differentiable: along the direction (0.707107, 0.707107) in (x, y) its one-sided derivatives (from "
+            "behind, from ahead) are -0.707107 and 0.707107, where the partials give 0"
+        )
+
+    async def test_x_cubed_over_r_squared_extended_by_zero(self, client: httpx.AsyncClient) -> None:
+        body = {"function": "x^3/(x^2 + y^2 + 0^(x^2 + y^2))", "at": [0, 0]}
+        answer = await ok(client, "/v1/gradient", body)
+        kink, frechet = answer["warnings"]
+        assert (kink["left"], kink["right"]) == ([1.0, 0.0], [1.0, 0.0])
+        assert frechet["code"] == "partials_not_differentiable"
+        assert "are 0.353553 and 0.353553, where the partials give 0.707107" in frechet["detail"]
+
+    async def test_a_jacobian_names_the_function(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/jacobian", {"functions": ["x", "sqrt(abs(x*y))"], "at": [0, 0]})
+        frechet = answer["warnings"][1]
+        assert frechet["detail"].startswith("the partial derivatives of functions[1] exist here")
+
+    async def test_a_one_variable_derivative_is_not_tested(self, client: httpx.AsyncClient) -> None:
+        answer = await ok(client, "/v1/derivative", {"function": "sqrt(abs(x*y))", "variable": "x", "at": [0, 0]})
+        assert [w["code"] for w in answer["warnings"]] == ["non_differentiable"]

@@ -29,7 +29,8 @@ _INDEX_ARGUMENT = {"polygamma": 0, "dirac": 1}  # arguments that must be small n
 _MAX_FACTORIAL_ARGUMENT = 1000  # gamma(1000) = 999! has 2565 digits
 _FACTORIAL_LIKE = {"gamma", "loggamma", "digamma", "polygamma"}
 _EXACT_POLYGAMMA = 20
-_MAX_INDEX = 1000  # as high as the default derivative order, so that every printed derivative parses back
+MAX_INDEX = 1000  # the largest order argument of polygamma and dirac; calculus.run refuses derivatives beyond it
+INDEXED = {sp.polygamma: 0, sp.DiracDelta: 1}  # the SymPy nodes of those arguments (a dirac of one argument: 0)
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -200,10 +201,10 @@ class _Builder:
             )
 
     def check_index(self, node: Call, value: sp.Expr) -> None:
-        if not (isinstance(value, sp.Integer) and 0 <= int(value) <= _MAX_INDEX):
+        if not (isinstance(value, sp.Integer) and 0 <= int(value) <= MAX_INDEX):
             raise located(
                 InvalidExpression,
-                f"the order argument of {node.name} at position {node.pos} must be an integer from 0 to {_MAX_INDEX}",
+                f"the order argument of {node.name} at position {node.pos} must be an integer from 0 to {MAX_INDEX}",
                 (),
                 node.pos,
             )
