@@ -87,6 +87,7 @@ class WorkerPool:
         self._workers = {self._new_worker() for _ in range(workers)}  # each a pool of one process
         self._idle = deque(self._workers)
         self._waiters: deque[asyncio.Future[pebble.ProcessPool]] = deque()
+        self._running: set[asyncio.Future[Any]] = set()  # the outcomes of tasks on a worker, until they end
 
     @property
     def ready(self) -> bool:
@@ -171,6 +172,8 @@ class WorkerPool:
             self._replace(worker)
             raise self._crashed(error) from None
         self.busy += 1
+        self._running.add(outcome)
+        outcome.add_done_callback(self._running.discard)
 
         def ended(done: concurrent.futures.Future[T]) -> None:  # in one of pebble's threads
             if not loop.is_closed():
@@ -270,6 +273,11 @@ class WorkerPool:
             worker.stop()  # type: ignore[no-untyped-call, unused-ignore]
         for worker in self._workers:
             worker.join(timeout=5)
+        # A task stopped with its worker is answered here, whether or not pebble ever ends its future (once in a
+        # full test run a task held at close waited forever).
+        for outcome in list(self._running):
+            if not outcome.done():
+                outcome.set_exception(self._unavailable(_SHUTTING_DOWN))
         log.info("worker pool closed")
 
 
