@@ -32,6 +32,7 @@ from service.compute.errors import InvalidInput, located
 from service.compute.language.build import symbol
 from service.compute.limits import CRITICAL_STARTS, MAX_CRITICAL_POINTS
 from service.compute.numeric import Evaluator, compile_evaluator
+from service.compute.trust import Provenance, differentiated_by, versions
 
 __all__ = [
     "CRITICAL_POINT_KINDS",
@@ -93,6 +94,7 @@ class CriticalPoints:
     complete: bool
     bounds: tuple[tuple[float, float], ...]  # the box searched (or filtered to), per variable
     warnings: tuple[tuple[str, str], ...] = ()  # (code, detail)
+    provenance: Provenance | None = None  # the method, the engine that differentiated (and NumPy for a search)
 
 
 # -- classification -------------------------------------------------------------------------------------------------
@@ -200,7 +202,8 @@ def critical_points(task: CriticalTask) -> CriticalPoints:
     if solved is not None:
         inside = [p for p in solved if not task.bounds or _within(p, lo, hi)]
         points = _classified_exact(gradient, hessian, inside)
-        return _answer(variables, points, "symbolic", True, box, warnings, task.max_points)
+        made = Provenance("symbolic", differentiated_by([*gradient.derivatives, *hessian.derivatives]))
+        return _answer(variables, points, made, True, box, warnings, task.max_points)
     if not task.bounds:
         warnings.append(
             (
@@ -211,13 +214,15 @@ def critical_points(task: CriticalTask) -> CriticalPoints:
         )
     evaluator = compile_evaluator(variables, [gradient.function], [*gradient.derivatives, *hessian.derivatives])
     found = _search(evaluator, len(variables), lo, hi, task)
-    return _answer(variables, found, "numeric", False, box, warnings, task.max_points)
+    engine = differentiated_by([*gradient.derivatives, *hessian.derivatives])
+    made = Provenance("numeric", f"{engine}, {versions('numpy')}")
+    return _answer(variables, found, made, False, box, warnings, task.max_points)
 
 
 def _answer(
     variables: tuple[str, ...],
     points: list[CriticalPoint],
-    method: str,
+    made: Provenance,
     complete: bool,
     box: tuple[tuple[float, float], ...],
     warnings: list[tuple[str, str]],
@@ -229,7 +234,7 @@ def _answer(
             ("truncated", f"{len(points)} critical points were found; the first {limit} (by coordinates) are listed")
         )
         points, complete = points[:limit], False
-    return CriticalPoints(variables, tuple(points), method, complete, box, tuple(warnings))
+    return CriticalPoints(variables, tuple(points), made.method, complete, box, tuple(warnings), made)
 
 
 def _within(point: Sequence[mpmath.mpf], lo: np.ndarray, hi: np.ndarray) -> bool:

@@ -18,6 +18,7 @@ from service.compute.anchor import Coordinate, FunctionQuery, FunctionSpec, exac
 from service.compute.errors import InvalidInput, located
 from service.compute.language.printer import to_text
 from service.compute.taylor import displacement, joined
+from service.compute.trust import Provenance, provenance
 
 __all__ = ["LevelSet", "LevelSetAnswer", "LevelSetQuery", "LevelSetTask", "level_set", "orthonormal_complement"]
 
@@ -50,6 +51,7 @@ class LevelSet:
     slope: float | None  # two variables only: dy/dx; None where the tangent is vertical (or there is none)
     slope_text: str | None
     critical: bool  # the gradient is zero at the point
+    provenance: Provenance | None = None  # symbolic, by the engine that differentiated
 
 
 def _is_zero(value: sp.Expr) -> bool:
@@ -123,6 +125,7 @@ def level_set(task: LevelSetTask) -> LevelSet:
         slope=slope,
         slope_text=slope_text,
         critical=critical,
+        provenance=provenance(prepared.derivatives, exact=False, cached=False),
     )
 
 

@@ -26,6 +26,7 @@ from service.compute.language.printer import to_latex, to_text
 from service.compute.limits import MAX_TAYLOR_TERMS
 from service.compute.numeric import Evaluator, compile_evaluator
 from service.compute.status import Status
+from service.compute.trust import Provenance, provenance
 
 __all__ = [
     "Comparison",
@@ -78,6 +79,7 @@ class TaylorResult:
     function_value_text: str
     terms: int  # non-zero terms of the polynomial
     coefficients: tuple[tuple[MultiIndex, str], ...] = field(default=())  # D^alpha f(a) / alpha!, non-zero only
+    provenance: Provenance | None = None  # symbolic; cached: the compiled comparison at points came from the cache
 
 
 def _indices(n: int, order: int) -> list[MultiIndex]:
@@ -207,6 +209,7 @@ def expand(task: TaylorTask) -> TaylorResult:
         function_value_text=to_text(value),
         terms=len(terms),
         coefficients=tuple(coefficients),
+        provenance=provenance([partials[a] for a in indices], exact=False, cached=False),
     )
 
 

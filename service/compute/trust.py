@@ -1,19 +1,22 @@
-"""How far to trust a calculus answer: its values to many digits (MPFR through mpmath, from the symbolic result),
-and how it was computed (provenance). Symbolic work here runs in a worker, within the deadline."""
+"""How far to trust an answer: a calculus answer's values to many digits (MPFR through mpmath, from the symbolic
+result), and how any answer was computed (provenance: every area's one record of it). Symbolic work here runs in a
+worker, within the deadline."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import TypeVar
 
 import mpmath
 import numpy as np
-import symengine as se
 import sympy as sp
 
+from service import __version__
 from service.compute.engine import EngineExpr, is_symengine, to_sympy
 from service.compute.exact import _derivative_value
 from service.compute.notes import Note
@@ -26,11 +29,13 @@ __all__ = [
     "check_evaluations",
     "decimal_rows",
     "decimal_values",
+    "differentiated_by",
     "frechet",
     "frechet_note",
     "numeric_check",
     "partials_exist",
     "provenance",
+    "versions",
 ]
 
 _GUARD_DIGITS = 15
@@ -39,17 +44,38 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Provenance:
-    """How an answer was computed: the method, the engine that differentiated, and whether it came from the cache."""
+    """How an answer was computed: the method, the engine (libraries with their versions) that computed it, and
+    whether it came from a cache (the compiled function, the compiled model, or the answer itself)."""
 
-    method: str  # symbolic | exact
-    engine: str  # "symengine X.Y" | "sympy X.Y"
-    cached: bool
+    method: str  # symbolic | exact | monte_carlo | numeric
+    engine: str  # "symengine X.Y" | "sympy X.Y" | "numpy X.Y" | "scipy X.Y" | "nabla X.Y", or several, comma-separated
+    cached: bool = False
+
+    def seen(self, cached: bool) -> Provenance:
+        """The same provenance, saying whether this answer came from the cache."""
+        return replace(self, cached=cached)
+
+
+@cache
+def _version(library: str) -> str:
+    if library == "nabla":  # the service's own rules (matrix calculus)
+        return f"nabla {__version__}"
+    return f"{library} {importlib.import_module(library).__version__}"
+
+
+def versions(*libraries: str) -> str:
+    """The libraries that computed an answer, with their versions: "numpy 2.3.1", "scipy 1.16.1, sympy 1.14.0"."""
+    return ", ".join(_version(name) for name in libraries)
+
+
+def differentiated_by(derivatives: Sequence[EngineExpr]) -> str:
+    """SymEngine when it differentiated every entry, else SymPy, with its version."""
+    return versions("symengine" if all(is_symengine(d) for d in derivatives) else "sympy")
 
 
 def provenance(derivatives: Sequence[EngineExpr], exact: bool, cached: bool) -> Provenance:
-    """A lookup, no work: SymEngine when it differentiated every entry, else SymPy."""
-    engine = f"symengine {se.__version__}" if all(is_symengine(d) for d in derivatives) else f"sympy {sp.__version__}"
-    return Provenance("exact" if exact else "symbolic", engine, cached)
+    """A lookup, no work: ``symbolic`` (``exact`` at an exact point) by the engine that differentiated."""
+    return Provenance("exact" if exact else "symbolic", differentiated_by(derivatives), cached)
 
 
 def _decimal(value: sp.Expr, digits: int) -> str | None:

@@ -12,7 +12,7 @@ from service.compute.answer import CalculusAnswer
 from service.compute.calculus import CalculusResult
 from service.compute.exact import ExactValues
 from service.compute.geometry import Definiteness, Directional
-from service.present.encoding import Body, encode, encode_value, matrix, warnings
+from service.present.encoding import Body, encode, encode_value, matrix, provenance, warnings
 
 
 def symbolic(operation: str, result: CalculusResult) -> Body:
@@ -124,10 +124,7 @@ def body(answer: CalculusAnswer) -> Body:
         out |= numeric(answer)
     elif answer.notes.listed:
         out |= warnings(answer.notes)
-    if answer.provenance is not None:
-        made = answer.provenance
-        out["provenance"] = {"method": made.method, "engine": made.engine, "cached": made.cached}
-    return out
+    return out | provenance(answer.provenance)
 
 
 def present(answer: CalculusAnswer) -> bytes:

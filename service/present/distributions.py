@@ -12,7 +12,7 @@ from service.compute.distributions.answers import FitAnswer, StatisticsAnswer
 from service.compute.distributions.inference import Inference
 from service.compute.distributions.statistics import ValueWarning
 from service.compute.notes import Note, Notes
-from service.present.encoding import Body, warnings
+from service.present.encoding import Body, provenance, warnings
 
 
 def _family(family: Family) -> Body:
@@ -75,7 +75,7 @@ def statistics_body(answer: StatisticsAnswer) -> Body:
         body["exact"] = {k: asdict(v) for k, v in answer.exact.items()}
     if answer.likelihood is not None:
         body["likelihood"] = likelihood(answer.likelihood)
-    return body
+    return body | provenance(answer.provenance)
 
 
 def statistics(answer: StatisticsAnswer) -> bytes:
@@ -96,6 +96,7 @@ def fit_body(answer: FitAnswer) -> Body:
         "likelihood": likelihood(result.inference),
         "notes": result.notes,
         **warnings(Notes()),
+        **provenance(answer.provenance),
     }
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from service.compute.notes import Notes
+from service.compute.trust import Provenance
 
 Body = dict[str, Any]
 JSON = "application/json"
@@ -41,6 +42,13 @@ def matrix(items: list[Any], shape: tuple[int, ...]) -> Any:
 def warnings(notes: Notes) -> Body:
     """``warnings`` (every field of every warning, null where it does not apply) and ``warnings_omitted``."""
     return {"warnings": [asdict(note) for note in notes.listed], "warnings_omitted": notes.omitted}
+
+
+def provenance(made: Provenance | None) -> Body:
+    """``provenance {method, engine, cached}``: how the answer was computed (nothing when it is not known)."""
+    if made is None:
+        return {}
+    return {"provenance": {"method": made.method, "engine": made.engine, "cached": made.cached}}
 
 
 def _contiguous(value: Any) -> Any:

@@ -7,7 +7,7 @@ from service.compute.level_set import LevelSetAnswer
 from service.compute.notes import Note, Notes
 from service.compute.status import Status
 from service.compute.taylor import TaylorAnswer
-from service.present.encoding import Body, encode, warnings
+from service.present.encoding import Body, encode, provenance, warnings
 
 
 def taylor(answer: TaylorAnswer) -> Body:
@@ -31,7 +31,7 @@ def taylor(answer: TaylorAnswer) -> Body:
             "function_values": comparison.function_values,
             "status_counts": counts,
         }
-    return body | warnings(notes)
+    return body | warnings(notes) | provenance(result.provenance)
 
 
 def present_taylor(answer: TaylorAnswer) -> bytes:
@@ -59,7 +59,7 @@ def level_set(answer: LevelSetAnswer) -> Body:
     }
     if len(result.variables) == 2:
         body["slope"] = result.slope
-    return body | warnings(Notes((_CRITICAL,) if result.critical else ()))
+    return body | warnings(Notes((_CRITICAL,) if result.critical else ())) | provenance(result.provenance)
 
 
 def present_level_set(answer: LevelSetAnswer) -> bytes:
@@ -68,7 +68,7 @@ def present_level_set(answer: LevelSetAnswer) -> bytes:
 
 def critical_points(answer: CriticalAnswer) -> Body:
     result = answer.result
-    return {
+    body: Body = {
         "variables": list(result.variables),
         "points": [
             {
@@ -83,7 +83,9 @@ def critical_points(answer: CriticalAnswer) -> Body:
         "method": result.method,
         "complete": result.complete,
         "bounds": {n: list(b) for n, b in zip(result.variables, result.bounds, strict=True)},
-    } | warnings(Notes(tuple(Note(code, detail) for code, detail in result.warnings)))
+    }
+    notes = Notes(tuple(Note(code, detail) for code, detail in result.warnings))
+    return body | warnings(notes) | provenance(result.provenance)
 
 
 def present_critical_points(answer: CriticalAnswer) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.compute.matrix import MatrixAnswer
-from service.present.encoding import Body, encode, warnings
+from service.present.encoding import Body, encode, provenance, warnings
 
 
 def body(answer: MatrixAnswer) -> Body:
@@ -14,6 +14,7 @@ def body(answer: MatrixAnswer) -> Body:
         "status": None if answer.status is None else answer.status.label,
         "code": {"numpy": result.code_numpy},
         **warnings(answer.notes),
+        **provenance(answer.provenance),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.compute.notes import Notes
 from service.compute.optimize import OptimizeAnswer
-from service.present.encoding import Body, encode, warnings
+from service.present.encoding import Body, encode, provenance, warnings
 
 
 def body(answer: OptimizeAnswer) -> Body:
@@ -30,6 +30,7 @@ def body(answer: OptimizeAnswer) -> Body:
         "minimum": {"at": list(result.minimum_at), "function_value": result.minimum_value, "note": result.minimum_note},
         "seed": result.seed,
         **warnings(Notes(result.warnings)),
+        **provenance(result.provenance),
     }
 
 

@@ -6,7 +6,7 @@ import orjson
 
 from service.compute.notes import Notes
 from service.compute.stochastic import StochasticAnswer
-from service.present.encoding import Body, warnings
+from service.present.encoding import Body, provenance, warnings
 
 
 def _symbolic(pairs: tuple[tuple[str, str], ...] | None) -> dict[str, list[str]] | None:
@@ -35,6 +35,7 @@ def body(answer: StochasticAnswer) -> Body:
         "expectation": None if expectation is None else {"expression": expectation[0], "latex": expectation[1]},
         "exact_derivatives": _symbolic(result.exact_derivatives),
         **warnings(Notes(result.warnings)),
+        **provenance(result.provenance),
     }
 
 

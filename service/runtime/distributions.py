@@ -5,12 +5,14 @@ before is answered from an LRU of answers, without a worker."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from service.compute.distributions import answers
 from service.compute.distributions.answers import FitAnswer, FitQuery, StatisticsAnswer, StatisticsQuery
 from service.compute.distributions.statistics import bounded
 from service.compute.errors import NablaError
+from service.compute.trust import Provenance
 from service.config import Settings
 from service.runtime.base import Service
 from service.runtime.cache import LRUCache
@@ -25,15 +27,16 @@ class DistributionService(Service):
         super().__init__(settings, pool)
         self.cache: LRUCache[Any] = LRUCache(settings.cache_size)
 
-    async def _remembered(self, key: Hashable, size: int, function: Callable[..., A], *args: Any) -> A:
+    async def _remembered(self, key: Hashable, size: int, function: Callable[..., A], *args: Any) -> tuple[A, bool]:
+        """The answer, and whether it came from the LRU of answers."""
         cached = size <= _CACHED_VALUES
         hit: A | None = self.cache.get(key) if cached else None
         if hit is not None:
-            return hit
+            return hit, True
         answer = await self.pool.run(function, *args)
         if cached:
             self.cache.put(key, answer)
-        return answer
+        return answer, False
 
     def _check_sizes(self, **values: tuple[float, ...] | None) -> None:
         """Too many values are refused (413) before any worker is asked."""
@@ -49,9 +52,15 @@ class DistributionService(Service):
         self._check_sizes(x=query.x, q=query.q, data=query.data)
         settings = self.settings
         limits = (settings.max_distribution_values, settings.max_warnings)
-        return await self._remembered(query, query.size, answers.statistics, query, *limits)
+        answer, hit = await self._remembered(query, query.size, answers.statistics, query, *limits)
+        return replace(answer, provenance=_seen(answer.provenance, hit))
 
     async def fit(self, query: FitQuery) -> FitAnswer:
         self._check_sizes(data=query.data)
         limit = self.settings.max_distribution_values
-        return await self._remembered(query, query.size, answers.maximum_likelihood, query, limit)
+        answer, hit = await self._remembered(query, query.size, answers.maximum_likelihood, query, limit)
+        return replace(answer, provenance=_seen(answer.provenance, hit))
+
+
+def _seen(made: Provenance | None, hit: bool) -> Provenance | None:
+    return None if made is None else made.seen(hit)

@@ -8,6 +8,7 @@ when large, as the calculus service does with its batches.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -78,7 +79,10 @@ class TaylorService(GeometryService):
         width = len(result.variables)
         batch = await self.offload(size, lambda: decode_batch(query.points, width, self.settings.max_points))
         constants = await self.constants([] if isinstance(batch, np.ndarray) else sorted(strings_in(batch)))
+        cached = self.comparisons.peek(task) is not None
         evaluator = await self.comparison(task, result)
+        if result.provenance is not None:
+            result = replace(result, provenance=result.provenance.seen(cached))
         return TaylorAnswer(
             query, result, await self.offload(size, lambda: self.compare(result, evaluator, batch, constants))
         )

@@ -65,7 +65,9 @@ class MatrixService(Service):
     async def answer(self, query: MatrixQuery) -> MatrixAnswer:
         size = _numbers(query.at)
         arrays = await self.offload(size, lambda: matrix.read_arrays(query.at))
-        compiled = await self.compiled(self.task(query, arrays))
+        task = self.task(query, arrays)
+        cached = self.cache.peek(task) is not None
+        compiled = await self.compiled(task)
         result, evaluated = compiled.result, None
         if query.at is not None:
             matrix.validate_at(result, arrays)
@@ -73,7 +75,7 @@ class MatrixService(Service):
                 evaluator = compiled.evaluator
                 work = evaluator.work(evaluator.dims(arrays))
                 evaluated = await self.offload(work, lambda: evaluator.evaluate(arrays, self.settings.matrix_max_work))
-        return matrix.matrix_answer(result, arrays, evaluated, self.settings.max_warnings)
+        return matrix.matrix_answer(result, arrays, evaluated, self.settings.max_warnings, cached)
 
 
 def _numbers(at: tuple[tuple[str, Any], ...] | None) -> int:

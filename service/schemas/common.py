@@ -315,6 +315,29 @@ class AnswerWarning(BaseModel):
     right: Any = Field(None, description="Beside `left`: the right derivatives (abs(x) at 0: 1).")
 
 
+class Provenance(BaseModel):
+    """How an answer was computed."""
+
+    method: str = Field(
+        description=(
+            "symbolic (a derivative formula), exact (exact arithmetic at an exact point, or closed forms), "
+            "monte_carlo (an estimate from random draws), or numeric (floating-point algorithms)."
+        ),
+        examples=["symbolic"],
+    )
+    engine: str = Field(
+        description=(
+            "The library that computed it, with its version (several are comma-separated); `nabla X.Y` is the "
+            "service's own matrix-calculus rules."
+        ),
+        examples=["symengine 0.15.0"],
+    )
+    cached: bool = Field(
+        description="Whether the compiled function, the compiled model or the answer itself came from a cache.",
+        examples=[False],
+    )
+
+
 class WarningsFields(BaseModel):
     """What every answer says beside its numbers."""
 
@@ -322,6 +345,17 @@ class WarningsFields(BaseModel):
         description="What the numbers cannot say themselves (the first NABLA_MAX_WARNINGS of the per-value ones)."
     )
     warnings_omitted: int = Field(description="How many more warnings there were than `warnings` lists.", examples=[0])
+    provenance: Provenance | None = Field(
+        None,
+        description=(
+            "How the answer was computed: stochastic derivatives monte_carlo (numpy; cached: the worker had the "
+            "compiled model), distribution statistics numeric or, with `exact`, exact (scipy; cached: the answer "
+            "was remembered), fits numeric, matrix derivatives symbolic (cached: the compiled derivative), "
+            "Taylor polynomials and level sets symbolic (Taylor, cached: the compiled comparison at `points`), "
+            "critical points symbolic or numeric as `method` says, optimisation numeric (numpy)."
+        ),
+        examples=[{"method": "monte_carlo", "engine": "numpy 2.4.6", "cached": False}],
+    )
 
 
 class EvaluationResponse(BaseModel):
@@ -367,7 +401,7 @@ class EvaluationResponse(BaseModel):
         ),
         examples=[{"value": 2.0000000000000004, "error_estimate": 3e-13, "agrees": True}],
     )
-    provenance: dict[str, Any] | None = Field(
+    provenance: Provenance | None = Field(
         None,
         description=(
             "How the answer was computed: {method: symbolic | exact, engine: 'symengine X.Y' | 'sympy X.Y', cached "

@@ -11,6 +11,7 @@ import math
 import httpx
 import numpy as np
 import pytest
+import symengine
 
 from tests.api.answers import ok, problem
 
@@ -32,6 +33,7 @@ class TestTaylor:
             "function_value": 8.0,
             "warnings": [],
             "warnings_omitted": 0,
+            "provenance": {"method": "symbolic", "engine": f"symengine {symengine.__version__}", "cached": False},
         }
 
     async def test_third_order_with_errors_at_points(self, client: httpx.AsyncClient) -> None:

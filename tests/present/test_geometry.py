@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import orjson
 import pytest
+import symengine
 
 from service.compute.anchor import FunctionSpec
 from service.compute.critical import CriticalAnswer, CriticalPoint, CriticalPoints, CriticalQuery
@@ -25,6 +26,7 @@ def test_taylor_without_and_with_points() -> None:
         "function_value": 1.0,
         "warnings": [],
         "warnings_omitted": 0,
+        "provenance": {"method": "symbolic", "engine": f"symengine {symengine.__version__}", "cached": False},
     }
     comparison = compare(compile_comparison(result), np.array([[1.0], [2.0]]))
     decoded = orjson.loads(geometry.present_taylor(TaylorAnswer(query, result, comparison)))

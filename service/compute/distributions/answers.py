@@ -15,6 +15,7 @@ from service.compute.distributions.fit import Fit, fit
 from service.compute.distributions.inference import Inference, infer
 from service.compute.distributions.statistics import Statistics, bounded, describe, prepare
 from service.compute.errors import NablaError
+from service.compute.trust import Provenance, versions
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class StatisticsAnswer:
     statistics: Statistics
     exact: dict[str, ClosedForm] | None
     likelihood: Inference | None
+    provenance: Provenance | None = None  # numeric by SciPy; exact with the closed forms of SymPy
 
     @property
     def size(self) -> int:
@@ -68,6 +70,7 @@ class StatisticsAnswer:
 class FitAnswer:
     query: FitQuery
     fit: Fit
+    provenance: Provenance | None = None  # numeric (the fit's own method says closed form or newton)
 
     @property
     def size(self) -> int:
@@ -94,7 +97,10 @@ def statistics(query: StatisticsQuery, limit: int, max_warnings: int) -> Statist
         described = describe(law, points, probabilities, max_warnings)
         exact = closed_forms(query.family, frozenset(given)) if query.exact else None
         inference = infer(law, observations) if observations is not None else None
-    return StatisticsAnswer(law.family.name, law.family.discrete, law.given, described, exact, inference)
+    made = Provenance("numeric", versions("scipy"))
+    if exact is not None:  # the closed forms are SymPy's
+        made = Provenance("exact", versions("scipy", "sympy"))
+    return StatisticsAnswer(law.family.name, law.family.discrete, law.given, described, exact, inference, made)
 
 
 def maximum_likelihood(query: FitQuery, limit: int) -> FitAnswer:
@@ -103,4 +109,4 @@ def maximum_likelihood(query: FitQuery, limit: int) -> FitAnswer:
         observations = bounded(query.data, "data", limit)
         assert observations is not None
         result = fit(query.family, observations, dict(query.fixed), query.parameterization, query.confidence)
-    return FitAnswer(query, result)
+    return FitAnswer(query, result, Provenance("numeric", versions("scipy")))

@@ -16,6 +16,7 @@ from service.compute.matrix.expr import Dim
 from service.compute.matrix.task import ContractShape, MatrixResult, bind_shape
 from service.compute.notes import Note, Notes
 from service.compute.status import STATUS_DETAIL, Status
+from service.compute.trust import Provenance, versions
 
 __all__ = ["MatrixAnswer", "MatrixQuery", "matrix_answer", "read_arrays"]
 
@@ -40,6 +41,7 @@ class MatrixAnswer:
     value: np.ndarray | None
     status: Status | None
     notes: Notes
+    provenance: Provenance | None = None
 
     @property
     def size(self) -> int:
@@ -85,9 +87,11 @@ def read_arrays(at: tuple[tuple[str, Any], ...] | None) -> dict[str, np.ndarray]
 
 
 def matrix_answer(
-    result: MatrixResult, arrays: Mapping[str, np.ndarray], evaluated: MatrixValue | None, limit: int
-) -> MatrixAnswer:
-    """The answer: the value (or the component values of a withheld form), its status, and the warnings."""
+    result: MatrixResult, arrays: Mapping[str, np.ndarray], evaluated: MatrixValue | None, limit: int,
+    cached: bool = False,
+) -> MatrixAnswer:  # fmt: skip
+    """The answer: the value (or the component values of a withheld form), its status, the warnings, and its
+    provenance (symbolic, by the service's own matrix-calculus rules; ``cached``: the compiled derivative was)."""
     sizes: dict[Dim, int] = {}
     for name, variable_shape in result.variables:
         if name in arrays:
@@ -103,4 +107,5 @@ def matrix_answer(
         status = Status.OK if np.all(np.isfinite(value)) else Status.DOMAIN_ERROR
     if status is not None and status is not Status.OK:
         notes.append(Note(status.label, STATUS_DETAIL[status.label], point=0, status=status.label))
-    return MatrixAnswer(result, shape, value, status, Notes.of(notes, limit))
+    made = Provenance("symbolic", versions("nabla"), cached)
+    return MatrixAnswer(result, shape, value, status, Notes.of(notes, limit), made)

@@ -38,6 +38,7 @@ from service.compute.optimize.task import (
     OptimizeTask,
 )
 from service.compute.points import exact_constants, read_parameters, read_vector, strings_in
+from service.compute.trust import Provenance, versions
 
 __all__ = ["run"]
 
@@ -336,4 +337,5 @@ def run(task: OptimizeTask) -> OptimizeResult:
         minimum_note=note,
         warnings=_warnings(task, memory),
         seed=None if task.expectation is None else task.expectation.seed,
+        provenance=Provenance("numeric", versions("numpy")),
     )

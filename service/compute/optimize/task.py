@@ -14,6 +14,7 @@ from typing import Literal
 from service.compute.limits import DEFAULT_LIMITS, MAX_OPTIMIZE_ITERATIONS, Limits
 from service.compute.notes import Note
 from service.compute.stochastic.model import Estimator, RandomSpec
+from service.compute.trust import Provenance
 
 Method = Literal["gradient_descent", "momentum", "nesterov", "newton", "natural_gradient", "adam", "sgd"]
 LineSearch = Literal["none", "backtracking"]
@@ -152,6 +153,7 @@ class OptimizeResult:
     minimum_note: str
     warnings: tuple[Note, ...] = field(default=())
     seed: int | None = None
+    provenance: Provenance | None = None  # numeric, by NumPy
 
     @property
     def iterations(self) -> int:

@@ -34,6 +34,7 @@ from service.compute.stochastic.model import (
     estimator_of,
     surrogate,
 )
+from service.compute.trust import Provenance, versions
 
 Numbers = tuple[float | None, ...]
 
@@ -84,6 +85,7 @@ class StochasticResult:
     exact_method: str | None = None  # closed_form | summation, when ``exact`` is given
     expected_value: float | None = None  # E[f] at the point, exact (closed form or sum)
     search: Search | None = None  # what this request's closed-form search came to (None: not searched)
+    provenance: Provenance | None = None  # monte_carlo by NumPy; cached: this worker had the compiled model
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,9 @@ def _scored_instead(task: StochasticTask, prepared: Prepared, at: Mapping[str, f
 
 def run(task: StochasticTask) -> StochasticResult:
     """The estimate, its standard error and interval, every estimator's variance and the exact value if found."""
+    hits = prepare.cache_info().hits
     prepared = prepare(task.model, task.estimator)
+    cached = prepare.cache_info().hits > hits  # this worker compiled the model for an earlier request
     at = dict(task.at)
     columns = draw(prepared.samplers, at, task.samples, task.seed)  # first: its errors count the draws asked for
     scored = _scored_instead(task, prepared, at)
@@ -307,4 +311,5 @@ def run(task: StochasticTask) -> StochasticResult:
         exact_method=found.method,
         expected_value=found.expectation,
         search=found.search,
+        provenance=Provenance("monte_carlo", versions("numpy"), cached),
     )
