@@ -142,7 +142,7 @@ def log_mass(law: Law, x: np.ndarray) -> np.ndarray:
 
 def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
     """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2 and
-    +inf for q = 1); each quantile SciPy's ppf gives as nan (a gamma with shape 1e139, a beta whose median is
+    +inf for q = 1); each quantile SciPy's ppf gives as nan (a beta with alpha = 8e61, beta = 4e52, whose median is
     1 - 5e-10, a Poisson with lam = 1.3e15) is solved from the cdf instead."""
     rv = law.frozen()
     low, high = rv.support()
@@ -153,7 +153,7 @@ def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
         for i in np.flatnonzero(inside & np.isnan(found)):
             found[i] = solved_count(rv, float(q[i]), low)
         return found
-    for i in np.flatnonzero(inside & ~np.isfinite(found)):  # nan for a gamma with shape 1e139
+    for i in np.flatnonzero(inside & ~np.isfinite(found)):  # an infinite ppf is checked too: it may be nan
         found[i] = solved_quantile(rv, float(q[i]), (low, high))
     return found
 
