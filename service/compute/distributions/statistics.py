@@ -18,6 +18,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import sympy as sp
+from scipy import optimize
 
 from service.compute.distributions.families import FAMILIES, Family, Frozen
 from service.compute.distributions.special import INFINITE, Verdict, verdict
@@ -141,11 +142,70 @@ def log_mass(law: Law, x: np.ndarray) -> np.ndarray:
 
 def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
     """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2 and
-    +inf for q = 1)."""
+    +inf for q = 1); each quantile SciPy's ppf gives as nan (a beta with alpha = 8e61, beta = 4e52, whose median is
+    1 - 5e-10, a Poisson with lam = 1.3e15) is solved from the cdf instead."""
     rv = law.frozen()
     low, high = rv.support()
     at_low = (q == 0) | (rv.cdf(low) >= q)  # the definition at the lower end (a point mass: geometric p = 1)
-    return np.asarray(np.clip(np.where(at_low, low, rv.ppf(q)), low, high), dtype=float)
+    found = np.asarray(np.clip(np.where(at_low, low, rv.ppf(q)), low, high), dtype=float)
+    inside = (q > 0) & (q < 1) & ~at_low
+    if law.family.discrete:  # SciPy's Poisson ppf is nan at lam = 1.3e15
+        for i in np.flatnonzero(inside & np.isnan(found)):
+            found[i] = solved_count(rv, float(q[i]), low)
+        return found
+    for i in np.flatnonzero(inside & ~np.isfinite(found)):  # an infinite ppf is checked too: it may be nan
+        found[i] = solved_quantile(rv, float(q[i]), (low, high))
+    return found
+
+
+def solved_count(rv: Frozen, q: float, low: float) -> float:
+    """The smallest integer k >= ``low`` with cdf(k) >= q (cdf(low) < q), by doubling and bisection; +inf beyond
+    the double range. Above 2^53 the answer is the double nearest it."""
+    below, above = low, max(low + 1, 2 * float(rv.mean()) if np.isfinite(rv.mean()) else low + 1)
+    with quiet():
+        while rv.cdf(above) < q:
+            below, above = above, 2 * above
+            if not math.isfinite(above):
+                return math.inf
+        while above - below > max(1.0, 4e-16 * above):
+            middle = float(math.floor(below / 2 + above / 2))
+            if middle in (below, above):
+                break
+            below, above = (below, middle) if rv.cdf(middle) >= q else (middle, above)
+    return above
+
+
+def solved_quantile(rv: Frozen, q: float, support: tuple[float, float]) -> float:
+    """The q-quantile (0 < q < 1) of a continuous law from its cdf (sf above the median) by Brent's method on a
+    logarithmic scale: x = low + e^y below the median (high - e^y above it) where that end of the support is
+    finite, x = -e^y (+e^y) where it is infinite. +-inf beyond the double range, the end (or 0) below 5e-324."""
+    upper = q > 0.5
+    tail = 1 - q if upper else q
+    end = support[int(upper)]
+    infinite = math.isinf(end)
+    origin = 0.0 if infinite else end
+    sign = (1.0 if upper else -1.0) if infinite else (-1.0 if upper else 1.0)
+    top = 709.78 if infinite or not math.isfinite(support[1] - support[0]) else math.log(support[1] - support[0])
+
+    def at(y: float) -> float:
+        return origin + sign * math.exp(y)
+
+    def gap(y: float) -> float:  # increasing in y
+        with quiet():
+            side = float(rv.sf(at(y)) if upper else rv.cdf(at(y)))
+        return tail - side if infinite else side - tail
+
+    first, last = gap(-745.0), gap(top)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return math.nan
+    if first >= 0:
+        return origin
+    if last < 0:  # beyond the far end of the scale: the other end of the support, or beyond the double range
+        return at(top) if not infinite and math.isfinite(support[1] - support[0]) else sign * math.inf
+    try:
+        return at(optimize.brentq(gap, -745.0, top, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
+    except (ValueError, RuntimeError):  # a nan of SciPy's cdf on the way (an F at dfn = 7e253): no quantile
+        return math.nan
 
 
 _FROM_CLOSED_FORMS = ("mean", "variance", "std", "skewness", "excess_kurtosis", "entropy")
@@ -295,7 +355,7 @@ def quantiles(law: Law, q: np.ndarray, limit: int) -> tuple[list[float | None], 
 
 def _quantile_reason(q: float, value: float, support: tuple[float, float]) -> str:
     sign = "-" if value < 0 else "+"
-    if support[int(value > 0)] == value:  # the end of an unbounded support: q = 0 or 1
+    if q in (0.0, 1.0) and support[int(value > 0)] == value:  # the end of an unbounded support
         return f"the {q:g}-quantile is {sign}infinity"
     return f"the {q:g}-quantile is beyond the double-precision range ({sign})"
 
