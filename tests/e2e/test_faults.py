@@ -5,6 +5,7 @@ graceful shutdown. Every wait is bounded; the only timings asserted are generous
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -360,6 +361,37 @@ class TestEventLoop:
                 time.sleep(0.01)
         assert all(a.result().status_code == 200 for a in answers)
         assert worst < 0.1, f"/healthz took {worst * 1000:.0f} ms"
+
+
+def _peak_rss_mib(pid: int) -> float:
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+class TestOutputLimit:
+    """An answer larger than NABLA_MAX_OUTPUT_VALUES is refused before any evaluation: the web process's peak memory
+    does not grow with the answer it would have been."""
+
+    def test_a_batch_whose_answer_is_over_the_limit_is_a_413_before_any_work(self, tmp_path: Path) -> None:
+        server = Server(tmp_path / "limit.log", {"NABLA_MAX_OUTPUT_VALUES": "1000000"})
+        try:
+            names = [f"x{i}" for i in range(20)]
+            function = " + ".join(f"{a}*{b}" for a, b in itertools.pairwise(names))
+            points = [[0.5] * 20] * 20_000  # a Hessian of 400 entries at each: 8e6 values, 8 times the limit
+            with httpx.Client(base_url=server.url, timeout=BOUND) as http:
+                small = http.post("/v1/hessian", json={"function": function, "points": points[:2000]})
+                assert small.status_code == 200  # 8e5 values: under the limit (and the function compiled)
+                before = _peak_rss_mib(server.process.pid)
+                refused = http.post("/v1/hessian", json={"function": function, "points": points})
+                after = _peak_rss_mib(server.process.pid)
+            assert refused.status_code == 413
+            assert refused.json()["detail"] == (
+                "the answer would hold 20000 points x 400 values = 8000000 values; the limit is 1000000 "
+                "(NABLA_MAX_OUTPUT_VALUES); send the points in smaller batches"
+            )
+            assert after - before < 64, f"the web process grew by {after - before:.0f} MiB for a refused answer"
+        finally:
+            server.stop()
 
 
 class TestLogs:
