@@ -122,8 +122,8 @@ def in_background(server: Server, method: str, path: str, body: dict[str, Any]) 
     return wait
 
 
-def workers_of(pid: int) -> list[int]:
-    """The live worker processes (multiprocessing spawn children) of ``pid``."""
+def _children(pid: int) -> list[tuple[int, bytes]]:
+    """The live child processes of ``pid``, with their command lines."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -134,9 +134,15 @@ def workers_of(pid: int) -> list[int]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
-            found.append(int(entry.name))
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append((int(entry.name), command))
     return found
+
+
+def workers_of(pid: int) -> list[int]:
+    """The live worker processes of ``pid``: the children of its multiprocessing fork server."""
+    servers = [child for child, command in _children(pid) if b"forkserver" in command]
+    return [worker for server in servers for worker, _ in _children(server)]
 
 
 def cpu_seconds(pid: int) -> float:
