@@ -158,10 +158,10 @@ def _highest_index(expr: EngineExpr) -> tuple[str, int]:
 def _widest_number(expr: EngineExpr) -> tuple[int, int]:
     """The most bits and the most decimal digits of a numerator or denominator among the numbers of ``expr``."""
     if is_symengine(expr):
-        numbers = [n._sympy_() for n in expr.atoms(se.Integer, se.Rational)]
+        parts = (int(part) for n in expr.atoms(se.Integer, se.Rational) for part in n.get_num_den())
     else:
-        numbers = list(expr.atoms(sp.Rational))
-    widest = max((abs(int(part)) for n in numbers for part in (n.p, n.q)), default=0)
+        parts = (int(part) for n in expr.atoms(sp.Rational) for part in (n.p, n.q))
+    widest = max(map(abs, parts), default=0)
     bits = widest.bit_length()
     # str() of an int beyond 4300 digits is refused by Python itself; such a number is far beyond any limit
     digits = len(str(widest)) if bits <= 14_000 else math.floor(bits * math.log10(2)) + 1

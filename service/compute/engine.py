@@ -8,6 +8,7 @@ SymEngine handles exactly; one node outside it sends the whole expression to Sym
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 import symengine as se
@@ -75,8 +76,15 @@ def differentiate(expr: EngineExpr, name: str) -> EngineExpr:
 
 def _zero_powers(expr: EngineExpr, name: str) -> list[EngineExpr]:
     """The powers ``0^u`` of ``expr`` whose exponent depends on ``name``."""
+    return [p for p, names in _zero_bases(expr) if name in names]
+
+
+@lru_cache(maxsize=4096)
+def _zero_bases(expr: EngineExpr) -> tuple[tuple[EngineExpr, frozenset[str]], ...]:
+    """Every power ``0^u`` of ``expr`` with the names in its exponent: found once per expression, as a gradient
+    and then a Hessian differentiate the same expressions by every variable in turn."""
     cls = sp.Pow if isinstance(expr, sp.Basic) else se.Pow
-    return [p for p in expr.atoms(cls) if p.args[0] == 0 and name in {str(s) for s in p.args[1].free_symbols}]
+    return tuple((p, frozenset(str(s) for s in p.args[1].free_symbols)) for p in expr.atoms(cls) if p.args[0] == 0)
 
 
 def _differentiate_zero_powers(expr: sp.Expr, variable: sp.Symbol) -> sp.Expr:
