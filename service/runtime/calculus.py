@@ -76,6 +76,7 @@ class PointPlan:
 class Compiled:
     result: CalculusResult
     evaluator: Evaluator
+    task: CalculusTask  # its cache key, the very object: a plan's lookups then compare by identity
 
 
 class SingleFlight:
@@ -167,7 +168,7 @@ class CalculusService(Service):
         if hit is not None:
             return hit
         evaluator = await asyncio.to_thread(_compile, result.variables + result.parameters, result)
-        compiled = Compiled(result, evaluator)
+        compiled = Compiled(result, evaluator, task)
         self.cache.put(task, compiled)
         return compiled
 
@@ -270,7 +271,7 @@ class CalculusService(Service):
         parameters = plain_point(dict(values), task.parameters) if values else []
         if row is None or parameters is None:
             return None
-        return PointPlan(task, variables, tuple(parameters))
+        return PointPlan(compiled.task, variables, tuple(parameters))
 
     def planned(self, plan: PointPlan, point: list[float]) -> tuple[np.ndarray, np.ndarray] | None:
         """The functions and derivative entries at ``point`` by ``plan``, counted as a cache hit; None when a value
