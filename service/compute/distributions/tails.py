@@ -46,24 +46,48 @@ def log_gamma_1p(a: np.ndarray) -> np.ndarray:
     return np.where(a < 0.2, series, special.gammaln(1 + a))
 
 
-def _log_a_beta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """log(a B(a, b)) = log Gamma(1 + a) + log Gamma(b) - log Gamma(a + b), exact also when a is near 0 (where it is
-    -a (0.5772 + digamma(b)) + ...): for a < min(1, b/4) the difference of log gammas is its Taylor series in
-    polygammas at b (its terms fall like (a/b)^k)."""
-    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
-    series = (a < 1) & (a < b / 4)
-    out = np.where(a >= 1, np.log(a) + special.betaln(a, b), 0.0)
-    close = (a < 1) & ~series
-    out[close] = log_gamma_1p(a[close]) + special.gammaln(b[close]) - special.gammaln(a[close] + b[close])
-    sa, sb = a[series], b[series]
-    total, power = np.zeros_like(sa), np.ones_like(sa)
+def _gamma_ratio_small(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log Gamma(a + b) - log Gamma(b) for a < b/4 < 1/4000: -log(1 + a/b) plus the difference of the series of
+    log Gamma(1 + .), each power's difference as b^k expm1(k log(1 + a/b)) (no cancellation)."""
+    step = np.log1p(a / b)
+    total = -step
+    for k in range(1, 9):
+        coefficient = -_EULER if k == 1 else (-1) ** k * _ZETA[k - 2] / k
+        total = total + coefficient * b**k * np.expm1(k * step)
+    return np.asarray(total)
+
+
+def _gamma_ratio_series(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log Gamma(a + b) - log Gamma(b) for a < min(1, b/4), b >= 1e-3: its Taylor series in polygammas at b (the
+    terms fall like (a/b)^k)."""
+    total, power = np.zeros_like(a), np.ones_like(a)
     for k in range(1, 80):
-        power = power * sa / k
-        term = special.polygamma(k - 1, sb) * power
+        power = power * a / k
+        term = special.polygamma(k - 1, b) * power
         total += term
         if not np.any(np.abs(term) > 1e-17 * np.abs(total)):
             break
-    out[series] = log_gamma_1p(sa) - total
+    return total
+
+
+def _log_a_beta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(a B(a, b)) = log Gamma(1 + a) + log Gamma(b) - log Gamma(a + b), exact also when a is near 0 (where it is
+    -a (0.5772 + digamma(b)) + ...): for a < min(1, b/4) the difference of log gammas is a series; for a >= 1
+    SciPy's betaln, or where that is nan (betaln(2.7e165, 4.3e290)) Stirling's form of the difference."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    series = (a < 1) & (a < b / 4)
+    with np.errstate(all="ignore"):
+        stirling = special.gammaln(a) - (a + b - 0.5) * np.log1p(a / b) - a * np.log(b) + a
+        whole = special.betaln(a, b)
+        out = np.where(a >= 1, np.log(a) + np.where(np.isfinite(whole), whole, stirling), 0.0)
+    close = (a < 1) & ~series
+    out[close] = log_gamma_1p(a[close]) + special.gammaln(b[close]) - special.gammaln(a[close] + b[close])
+    sa, sb = a[series], b[series]
+    tiny = sb < 1e-3
+    ratio = np.empty_like(sa)
+    ratio[tiny] = _gamma_ratio_small(sa[tiny], sb[tiny])
+    ratio[~tiny] = _gamma_ratio_series(sa[~tiny], sb[~tiny])
+    out[series] = log_gamma_1p(sa) - ratio
     return out
 
 
@@ -76,12 +100,19 @@ def _once(function: Callable[..., np.ndarray], *params: np.ndarray) -> np.ndarra
     return np.asarray(function(*unique.T), dtype=float)[inverse.ravel()].reshape(arrays[0].shape)
 
 
-def _small_side(a: np.ndarray, b: np.ndarray, log_w: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """I_w(a, b) and 1 - I_w(a, b) for w < 1e-300 given by log w, with z = b w (by the caller, without the ratio)."""
-    log_i = a * log_w - _once(_log_a_beta, a, b)
+_LIMIT = 1e40  # b above this times max(1, a): Beta(a, b) is Gamma(a)/b to double precision (G_b = b (1 +- 1e-20))
+
+
+def _one_side(
+    a: np.ndarray, b: np.ndarray, log_w: np.ndarray, z: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """I_w(a, b) and 1 - I_w(a, b) where the series or the gamma limit holds (w by log w, z = b w by the caller),
+    SciPy's ``lower`` and ``upper`` elsewhere."""
     series = np.log(a + b) + log_w < _SERIES
-    lower = np.where(series, np.exp(log_i), special.gammainc(a, z))
-    upper = np.where(series, -np.expm1(log_i), special.gammaincc(a, z))
+    limit = ~series & ((log_w < _TINY) | (b > _LIMIT * np.maximum(a, 1)))
+    log_i = np.where(series, a * log_w, 0.0) - np.where(series, _once(_log_a_beta, a, b), 0.0)
+    lower = np.where(series, np.exp(log_i), np.where(limit, special.gammainc(a, z), lower))
+    upper = np.where(series, -np.expm1(log_i), np.where(limit, special.gammaincc(a, z), upper))
     return lower, upper
 
 
@@ -90,41 +121,45 @@ def beta_sides(
 ) -> tuple[np.ndarray, np.ndarray]:
     """I_w(a, b) and 1 - I_w(a, b), each computed directly, at w = r/(1 + r): the odds r (inf when it overflows),
     its logarithm, and the gamma limits' arguments b r and a/r, each computed by the caller without cancellation."""
-    w, v = r / (1 + r), 1 / (1 + r)
-    w = np.where(np.isfinite(r), w, 1.0)
-    near = w <= 0.5
-    lower = np.where(near, special.betainc(a, b, np.where(near, w, 0.0)), special.betaincc(b, a, v))
-    upper = np.where(near, special.betaincc(a, b, np.where(near, w, 0.0)), special.betainc(b, a, v))
-    low, high = log_r < _TINY, log_r > -_TINY
-    if np.any(low):
-        lower[low], upper[low] = _small_side(a[low], b[low], log_r[low], b_r[low])
-    if np.any(high):
-        upper[high], lower[high] = _small_side(b[high], a[high], -log_r[high], a_over_r[high])
+    with np.errstate(all="ignore"):
+        w, v = r / (1 + r), 1 / (1 + r)
+        w = np.where(np.isfinite(r), w, 1.0)
+        near = w <= 0.5
+        lower = np.where(near, special.betainc(a, b, np.where(near, w, 0.0)), special.betaincc(b, a, v))
+        upper = np.where(near, special.betaincc(a, b, np.where(near, w, 0.0)), special.betainc(b, a, v))
+        log_w, log_v = log_r - np.logaddexp(0, log_r), -np.logaddexp(0, log_r)
+        small = log_r < 0
+        lower, upper = np.where(small, _one_side(a, b, log_w, b_r, lower, upper), (lower, upper))
+        upper, lower = np.where(~small, _one_side(b, a, log_v, a_over_r, upper, lower), (upper, lower))
     return lower, upper
 
 
 _INSIDE, _LOW_SERIES, _LOW_LIMIT, _HIGH_SERIES, _HIGH_LIMIT = range(5)
 
 
-def _side_quantile(a: np.ndarray, b: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which form solves I_w(a, b) = p (0 < p < 1) and its answer, where w is below 1e-300: the series
-    (a log w - log(a B) = log p, answer log w) or the gamma limit (P(a, z) = p, answer z = b w)."""
+def _side_quantile(a: np.ndarray, b: np.ndarray, p: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which form solves I_w(a, b) = p (0 < p < 1, c = 1 - p given as itself) and its answer, where the answer's w
+    is small: the series (a log w - log(a B) = log p, answer log w) or the gamma limit (P(a, z) = p, answer
+    z = b w)."""
     with np.errstate(all="ignore"):
-        series = (np.log(p) + _once(_log_a_beta, a, b)) / a
-        z = special.gammaincinv(a, p)
+        upper = p > 0.5
+        log_p = np.where(upper, np.log1p(-c), np.log(p))
+        series = (log_p + _once(_log_a_beta, a, b)) / a
+        z = np.where(upper, special.gammainccinv(a, c), special.gammaincinv(a, p))
         limit = np.log(z) - np.log(b)
         wide = np.log(a + b)
-        use_series = (series < _TINY) & (wide + series < _SERIES)
-        use_limit = ~use_series & (limit < _TINY) & (wide + limit >= _SERIES)
+        use_series = wide + series < _SERIES
+        far = (limit < _TINY) & (wide + limit >= _SERIES)
+        use_limit = ~use_series & (far | ((b > _LIMIT * np.maximum(a, 1)) & (limit < 0)))
     return np.where(use_series, 1, np.where(use_limit, 2, 0)), np.where(use_series, series, z)
 
 
 def beta_quantile(a: np.ndarray, b: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The form that solves I_w(a, b) = q and its answer where w or 1 - w is below 1e-300: ``_LOW_SERIES`` (log r),
+    """The form that solves I_w(a, b) = q and its answer where w or 1 - w is small: ``_LOW_SERIES`` (log r),
     ``_LOW_LIMIT`` (z = b r), ``_HIGH_SERIES`` (log 1/r), ``_HIGH_LIMIT`` (z = a/r); ``_INSIDE`` (answer nan)
-    where both are normal doubles and the caller's SciPy inverse serves."""
-    low, low_answer = _side_quantile(a, b, q)
-    high, high_answer = _side_quantile(b, a, 1 - q)
+    where the caller's SciPy inverse serves."""
+    low, low_answer = _side_quantile(a, b, q, 1 - q)
+    high, high_answer = _side_quantile(b, a, 1 - q, q)
     regime = np.where(low > 0, low, np.where(high > 0, high + 2, _INSIDE))
     answer = np.where(low > 0, low_answer, np.where(high > 0, high_answer, np.nan))
     return regime, answer
@@ -263,7 +298,8 @@ class _StableGamma(stats.rv_continuous):  # type: ignore[misc]
 
     def _ppf(self, q: np.ndarray, k: np.ndarray, theta: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return self._quantile(np.log(q), special.gammaincinv(k, q), k, theta)
+            z = np.where(q <= 0.5, special.gammaincinv(k, q), special.gammainccinv(k, 1 - q))
+            return self._quantile(np.log(q), z, k, theta)
 
     def _isf(self, q: np.ndarray, k: np.ndarray, theta: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
