@@ -95,6 +95,9 @@ def _once(function: Callable[..., np.ndarray], *params: np.ndarray) -> np.ndarra
     """``function`` of the parameters, evaluated once per distinct combination (SciPy hands a frozen law's
     parameters over broadcast to the shape of x: a million copies of one value)."""
     arrays = np.broadcast_arrays(*(np.asarray(p, dtype=float) for p in params))
+    if arrays[0].size == 0 or all(np.all(p == p.flat[0]) for p in arrays):
+        first = [p.ravel()[:1] for p in arrays]
+        return np.full(arrays[0].shape, np.asarray(function(*first), dtype=float)[0] if arrays[0].size else 0.0)
     stacked = np.stack([p.ravel() for p in arrays], axis=-1)
     unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
     return np.asarray(function(*unique.T), dtype=float)[inverse.ravel()].reshape(arrays[0].shape)
@@ -103,16 +106,22 @@ def _once(function: Callable[..., np.ndarray], *params: np.ndarray) -> np.ndarra
 _LIMIT = 1e40  # b above this times max(1, a): Beta(a, b) is Gamma(a)/b to double precision (G_b = b (1 +- 1e-20))
 
 
-def _one_side(
-    a: np.ndarray, b: np.ndarray, log_w: np.ndarray, z: np.ndarray, lower: np.ndarray, upper: np.ndarray
+def _near_side(
+    a: np.ndarray, b: np.ndarray, w: np.ndarray, log_w: np.ndarray, z: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """I_w(a, b) and 1 - I_w(a, b) where the series or the gamma limit holds (w by log w, z = b w by the caller),
-    SciPy's ``lower`` and ``upper`` elsewhere."""
+    """I_w(a, b) and 1 - I_w(a, b) for w <= 1/2 (given also by log w, and z = b w by the caller): the series or
+    the gamma limit where either holds, SciPy's betainc/betaincc elsewhere."""
     series = np.log(a + b) + log_w < _SERIES
     limit = ~series & ((log_w < _TINY) | (b > _LIMIT * np.maximum(a, 1)))
-    log_i = np.where(series, a * log_w, 0.0) - np.where(series, _once(_log_a_beta, a, b), 0.0)
-    lower = np.where(series, np.exp(log_i), np.where(limit, special.gammainc(a, z), lower))
-    upper = np.where(series, -np.expm1(log_i), np.where(limit, special.gammaincc(a, z), upper))
+    plain = ~series & ~limit
+    lower, upper = np.empty_like(w), np.empty_like(w)
+    lower[plain], upper[plain] = (
+        special.betainc(a[plain], b[plain], w[plain]),
+        special.betaincc(a[plain], b[plain], w[plain]),
+    )
+    lower[limit], upper[limit] = special.gammainc(a[limit], z[limit]), special.gammaincc(a[limit], z[limit])
+    log_i = a[series] * log_w[series] - _once(_log_a_beta, a[series], b[series])
+    lower[series], upper[series] = np.exp(log_i), -np.expm1(log_i)
     return lower, upper
 
 
@@ -120,17 +129,17 @@ def beta_sides(
     a: np.ndarray, b: np.ndarray, r: np.ndarray, log_r: np.ndarray, b_r: np.ndarray, a_over_r: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """I_w(a, b) and 1 - I_w(a, b), each computed directly, at w = r/(1 + r): the odds r (inf when it overflows),
-    its logarithm, and the gamma limits' arguments b r and a/r, each computed by the caller without cancellation."""
+    its logarithm, and the gamma limits' arguments b r and a/r, each computed by the caller without cancellation.
+    Below w = 1/2 from w itself, above it from 1 - w = 1/(1 + r) by I_w(a, b) = 1 - I_(1-w)(b, a)."""
+    a, b, r, log_r, b_r, a_over_r = np.broadcast_arrays(a, b, r, log_r, b_r, a_over_r)
     with np.errstate(all="ignore"):
-        w, v = r / (1 + r), 1 / (1 + r)
-        w = np.where(np.isfinite(r), w, 1.0)
-        near = w <= 0.5
-        lower = np.where(near, special.betainc(a, b, np.where(near, w, 0.0)), special.betaincc(b, a, v))
-        upper = np.where(near, special.betaincc(a, b, np.where(near, w, 0.0)), special.betainc(b, a, v))
-        log_w, log_v = log_r - np.logaddexp(0, log_r), -np.logaddexp(0, log_r)
-        small = log_r < 0
-        lower, upper = np.where(small, _one_side(a, b, log_w, b_r, lower, upper), (lower, upper))
-        upper, lower = np.where(~small, _one_side(b, a, log_v, a_over_r, upper, lower), (upper, lower))
+        lower, upper = np.empty_like(r), np.empty_like(r)
+        s = log_r < 0
+        w, log_w = r[s] / (1 + r[s]), log_r[s] - np.log1p(np.exp(log_r[s]))
+        lower[s], upper[s] = _near_side(a[s], b[s], w, log_w, b_r[s])
+        t = ~s
+        v, log_v = 1 / (1 + r[t]), -log_r[t] - np.log1p(np.exp(-log_r[t]))
+        upper[t], lower[t] = _near_side(b[t], a[t], v, log_v, a_over_r[t])
     return lower, upper
 
 
@@ -145,9 +154,12 @@ def _side_quantile(a: np.ndarray, b: np.ndarray, p: np.ndarray, c: np.ndarray) -
         upper = p > 0.5
         log_p = np.where(upper, np.log1p(-c), np.log(p))
         series = (log_p + _once(_log_a_beta, a, b)) / a
-        z = np.where(upper, special.gammainccinv(a, c), special.gammaincinv(a, p))
-        limit = np.log(z) - np.log(b)
         wide = np.log(a + b)
+        possible = (wide > -_TINY + _SERIES) | (b > _LIMIT * np.maximum(a, 1))  # else no gamma limit holds
+        z = np.full_like(p, np.nan)
+        up, down = possible & upper, possible & ~upper
+        z[up], z[down] = special.gammainccinv(a[up], c[up]), special.gammaincinv(a[down], p[down])
+        limit = np.log(z) - np.log(b)
         use_series = wide + series < _SERIES
         far = (limit < _TINY) & (wide + limit >= _SERIES)
         use_limit = ~use_series & (far | ((b > _LIMIT * np.maximum(a, 1)) & (limit < 0)))
@@ -158,6 +170,7 @@ def beta_quantile(a: np.ndarray, b: np.ndarray, q: np.ndarray) -> tuple[np.ndarr
     """The form that solves I_w(a, b) = q and its answer where w or 1 - w is small: ``_LOW_SERIES`` (log r),
     ``_LOW_LIMIT`` (z = b r), ``_HIGH_SERIES`` (log 1/r), ``_HIGH_LIMIT`` (z = a/r); ``_INSIDE`` (answer nan)
     where the caller's SciPy inverse serves."""
+    a, b, q = np.broadcast_arrays(a, b, q)
     low, low_answer = _side_quantile(a, b, q, 1 - q)
     high, high_answer = _side_quantile(b, a, 1 - q, q)
     regime = np.where(low > 0, low, np.where(high > 0, high + 2, _INSIDE))
