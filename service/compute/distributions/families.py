@@ -57,6 +57,7 @@ from service.compute.distributions.stable import (
     uniform_log_pdf,
     wide_uniform,
 )
+from service.compute.distributions.tails import stable_f, stable_gamma, stable_t
 
 __all__ = ["FAMILIES", "Family", "Frozen", "Parameter"]
 
@@ -515,7 +516,7 @@ _FAMILIES = (
         "student_t", "Student's t", False,
         (_positive("df", "Degrees of freedom (need not be an integer)."),),
         ("df",), "all real numbers (-inf, inf)", "Standard form: location 0, scale 1.",
-        _log_student_t, lambda rng, p, n: rng.standard_t(p["df"], n), lambda p: stats.t(p["df"]),
+        _log_student_t, lambda rng, p, n: rng.standard_t(p["df"], n), lambda p: stable_t(p["df"]),
         closed_forms={
             **_moments(
                 (sp.S.Zero, "df > 1"), (df / (df - 2), "df > 2"), (sp.S.Zero, "df > 3"), (6 / (df - 4), "df > 4")
@@ -565,7 +566,7 @@ _FAMILIES = (
         "f", "F (Fisher-Snedecor)", False,
         (_positive("dfn", "Numerator degrees of freedom."), _positive("dfd", "Denominator degrees of freedom.")),
         ("dfn", "dfd"), "[0, inf)", "The ratio of two chi-squared variables, each divided by its df.",
-        _log_f, lambda rng, p, n: rng.f(p["dfn"], p["dfd"], n), lambda p: stats.f(p["dfn"], p["dfd"]),
+        _log_f, lambda rng, p, n: rng.f(p["dfn"], p["dfd"], n), lambda p: stable_f(p["dfn"], p["dfd"]),
         closed_forms={
             **_moments(
                 (dfd / (dfd - 2), "dfd > 2"),
@@ -588,7 +589,7 @@ _FAMILIES = (
          _positive("scale", "Scale theta = 1/rate.")),
         ("shape", "scale"), "[0, inf)", f"Takes shape and {_SCALE_TEXT}; mean shape*scale.",
         _log_gamma, lambda rng, p, n: rng.gamma(p["shape"], p["scale"], n),
-        lambda p: stats.gamma(p["shape"], scale=p["scale"]),
+        lambda p: stable_gamma(p["shape"], p["scale"]),
         closed_forms={
             **_moments(*_plain(shape * scale, shape * scale**2, 2 / sp.sqrt(shape), 6 / shape)),
             "entropy": (shape + sp.log(scale) + sp.loggamma(shape) + (1 - shape) * _psi(shape), None),

@@ -143,7 +143,8 @@ def log_mass(law: Law, x: np.ndarray) -> np.ndarray:
 def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
     """The smallest x with cdf(x) >= q, inside the support (SciPy's geometric with p = 1 gives 0 for q = 1/2 and
     +inf for q = 1); each quantile SciPy's ppf gives as nan (a beta with alpha = 8e61, beta = 4e52, whose median is
-    1 - 5e-10, a Poisson with lam = 1.3e15) is solved from the cdf instead."""
+    1 - 5e-10, a Poisson with lam = 1.3e15), or as an infinity the cdf at the largest double does not confirm, is
+    solved from the cdf instead."""
     rv = law.frozen()
     low, high = rv.support()
     at_low = (q == 0) | (rv.cdf(low) >= q)  # the definition at the lower end (a point mass: geometric p = 1)
@@ -153,7 +154,10 @@ def inverse_cdf(law: Law, q: np.ndarray) -> np.ndarray:
         for i in np.flatnonzero(inside & np.isnan(found)):
             found[i] = solved_count(rv, float(q[i]), low)
         return found
-    for i in np.flatnonzero(inside & ~np.isfinite(found)):  # an infinite ppf is checked too: it may be nan
+    largest = float(np.finfo(float).max)
+    with quiet():  # an infinite ppf the cdf at the largest double confirms stands (a million of them: t at df 1e-30)
+        beyond = ((found == math.inf) & (rv.cdf(largest) < q)) | ((found == -math.inf) & (rv.cdf(-largest) >= q))
+    for i in np.flatnonzero(inside & ~np.isfinite(found) & ~beyond):  # an infinite ppf is checked: it may be nan
         found[i] = solved_quantile(rv, float(q[i]), (low, high))
     return found
 
