@@ -581,3 +581,23 @@ class TestTheReferences:
 
 def test_every_family_is_swept() -> None:
     assert set(REFERENCES) == set(PARAMETERS) == set(FAMILIES) == set(DISTRIBUTIONS) | set(SIDES)
+
+
+class TestTheFWithBothDegreesOfFreedomHuge:
+    """Both dfs above 1e40: log F is normal to double precision (SciPy's betainc is nan or wrong past about 1e48)."""
+
+    @pytest.mark.parametrize(
+        ("dfn", "dfd", "x"),
+        [(1.2e179, 1.8e178, 1.0), (1e50, 3e55, 1.0), (1e45, 1e45, 1 + 2.2e-16), (3e41, 5e41, 1 - 1.1e-16),
+         (1e60, 1e42, 1.0), (2e40, 7e40, 1.0), (1e300, 1e300, 0.5), (1e300, 1e41, 2.0)],
+    )  # fmt: skip
+    def test_cdf_and_sf_against_the_reference(self, dfn: float, dfd: float, x: float) -> None:
+        law = prepare("f", {"dfn": dfn, "dfd": dfd})
+        result = describe(law, np.array([x]), np.array([0.5, 1e-10, 1 - 1e-10]))
+        assert result.at_x is not None
+        assert result.quantiles is not None
+        with mpmath.workdps(400):
+            lower, upper = SIDES["f"]({"dfn": M(dfn), "dfd": M(dfd)}, M(x))
+            close(result.at_x["cdf"][0], lower, f"cdf({x!r})")
+            close(result.at_x["sf"][0], upper, f"sf({x!r})")
+        assert result.quantiles == [1.0, 1.0, 1.0]  # within 1e-20 of 1: the nearest double is 1

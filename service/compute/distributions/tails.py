@@ -227,6 +227,24 @@ class _StableT(stats.rv_continuous):  # type: ignore[misc]
         return np.asarray(stats.t.entropy(df))
 
 
+_WIDE = 1e40  # both degrees of freedom above this: log F is normal to double precision
+
+
+def _lognormal(dfn: np.ndarray, dfd: np.ndarray) -> np.ndarray:
+    """Where both degrees of freedom are so large that log F is N(1/dfd - 1/dfn, 2/dfn + 2/dfd): each chi-square
+    over its degrees of freedom has a log within O(df^-1/2) = 1e-20 of normal in its skewness, below a double's
+    resolution (SciPy's betainc is nan or wrong there once both pass about 1e48)."""
+    return np.asarray((np.minimum(dfn, dfd) >= _WIDE) & np.isfinite(dfn) & np.isfinite(dfd))
+
+
+def _log_mean(dfn: np.ndarray, dfd: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / dfd - 1 / dfn)
+
+
+def _log_spread(dfn: np.ndarray, dfd: np.ndarray) -> np.ndarray:
+    return np.asarray(np.sqrt(2 / dfn + 2 / dfd))
+
+
 class _StableF(stats.rv_continuous):  # type: ignore[misc]
     """The F law with dfn and dfd degrees of freedom: SciPy's density and moments, the distribution functions
     here, from I_w(dfn/2, dfd/2) at w = dfn x/(dfn x + dfd), r = dfn x/dfd."""
@@ -243,7 +261,14 @@ class _StableF(stats.rv_continuous):  # type: ignore[misc]
             ratio = dfn / dfd
             direct = np.isfinite(ratio) & (ratio > 1e-300)
             r = np.where(direct, ratio * x, np.exp(log_r))
-            return beta_sides(dfn / 2, dfd / 2, r, log_r, dfn / 2 * x, dfd / 2 / x)
+            lower, upper = beta_sides(dfn / 2, dfd / 2, r, log_r, dfn / 2 * x, dfd / 2 / x)
+            wide = _lognormal(dfn, dfd)
+            if wide.any():
+                dfn, dfd, x = np.broadcast_arrays(dfn, dfd, x)
+                z = (np.log(x[wide]) - _log_mean(dfn[wide], dfd[wide])) / _log_spread(dfn[wide], dfd[wide])
+                lower, upper = np.array(lower), np.array(upper)
+                lower[wide], upper[wide] = special.ndtr(z), special.ndtr(-z)
+            return lower, upper
 
     def _cdf(self, x: np.ndarray, dfn: np.ndarray, dfd: np.ndarray) -> np.ndarray:
         return self._sides(x, dfn, dfd)[0]
@@ -260,6 +285,8 @@ class _StableF(stats.rv_continuous):  # type: ignore[misc]
             x = np.where(regime == _LOW_LIMIT, answer / a, x)  # z = b r = a x
             x = np.where(regime == _HIGH_SERIES, np.exp(np.log(dfd) - np.log(dfn) - answer), x)
             x = np.where(regime == _HIGH_LIMIT, b / answer, x)  # z = a / r = b / x
+            normal = np.exp(_log_mean(dfn, dfd) + _log_spread(dfn, dfd) * special.ndtri(q))
+            x = np.where(_lognormal(dfn, dfd), normal, x)
         return np.asarray(x)
 
     def _stats(self, dfn: np.ndarray, dfd: np.ndarray) -> tuple[np.ndarray, ...]:
