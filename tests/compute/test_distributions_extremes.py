@@ -601,3 +601,51 @@ class TestTheFWithBothDegreesOfFreedomHuge:
             close(result.at_x["cdf"][0], lower, f"cdf({x!r})")
             close(result.at_x["sf"][0], upper, f"sf({x!r})")
         assert result.quantiles == [1.0, 1.0, 1.0]  # within 1e-20 of 1: the nearest double is 1
+
+
+def _wilson_hilferty(shape: float, z: float) -> float:
+    """A point of a gamma law of large ``shape`` at about ``z`` standard deviations (Wilson-Hilferty)."""
+    return shape * (1 - 1 / (9 * shape) + z / (3 * math.sqrt(shape))) ** 3
+
+
+class TestTheLowerTailOfALargeShape:
+    """From shape 1e5 on, the gamma lower tail is Temme's expansion: SciPy's gammainc was 100 times too small at
+    1e-14 for shape 1e12, and the chi-square and the Poisson upper tail are that function too."""
+
+    SHAPES = (1e5, 3.3e9, 1e12, 2.4e15, 1e20)
+
+    @pytest.mark.parametrize("shape", SHAPES)
+    @pytest.mark.parametrize("z", [-37.0, -7.65, -1.0])
+    def test_gamma_and_chi2_cdf_against_the_reference(self, shape: float, z: float) -> None:
+        x = _wilson_hilferty(shape, z)
+        with mpmath.workdps(400):
+            lower, upper = gamma_sides(M(shape), M(x))
+            gamma = describe(prepare("gamma", {"shape": shape, "scale": 1.0}), np.array([x]), np.array([0.5]))
+            chi2 = describe(prepare("chi2", {"df": 2 * shape}), np.array([2 * x]), np.array([0.5]))
+            for result in (gamma, chi2):
+                assert result.at_x is not None
+                close(result.at_x["cdf"][0], lower, f"cdf at {z} sd")
+                close(result.at_x["sf"][0], upper, f"sf at {z} sd")
+
+    @pytest.mark.parametrize("shape", SHAPES)
+    @pytest.mark.parametrize("q", [1e-300, 1e-14, 1e-5, 0.3])
+    def test_a_lower_quantile_is_the_double_whose_neighbours_bracket_it(self, shape: float, q: float) -> None:
+        result = describe(prepare("gamma", {"shape": shape, "scale": 1.0}), np.array([1.0]), np.array([q]))
+        assert result.quantiles is not None
+        x = result.quantiles[0]
+        assert x is not None
+        with mpmath.workdps(400):
+            below = gamma_sides(M(shape), M(math.nextafter(x, 0)))[0]
+            above = gamma_sides(M(shape), M(math.nextafter(x, math.inf)))[0]
+        assert below <= q * (1 + 1e-12), (x, mpmath.nstr(below, 17))
+        assert above >= q * (1 - 1e-12), (x, mpmath.nstr(above, 17))
+
+    @pytest.mark.parametrize("lam", [1e5, 1e12, 1e15])
+    def test_the_poisson_upper_tail_of_a_large_rate(self, lam: float) -> None:
+        k = math.floor(lam + 7.65 * math.sqrt(lam))
+        result = describe(prepare("poisson", {"lam": lam}), np.array([float(k)]), np.array([0.5]))
+        assert result.at_x is not None
+        with mpmath.workdps(400):
+            above, below = gamma_sides(M(k + 1), M(lam))  # P(X > k) = P(k + 1, lam)
+            close(result.at_x["sf"][0], above, f"sf({k})")
+            close(result.at_x["cdf"][0], below, f"cdf({k})")

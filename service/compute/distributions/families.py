@@ -57,7 +57,7 @@ from service.compute.distributions.stable import (
     uniform_log_pdf,
     wide_uniform,
 )
-from service.compute.distributions.tails import stable_f, stable_gamma, stable_t
+from service.compute.distributions.tails import stable_f, stable_gamma, stable_poisson, stable_t
 
 __all__ = ["FAMILIES", "Family", "Frozen", "Parameter"]
 
@@ -468,7 +468,7 @@ _FAMILIES = (
         "poisson", "Poisson", True,
         (_positive("lam", "Rate: the mean number of events per interval."),),
         ("lam",), "{0, 1, 2, ...}", "lam is both the mean and the variance.",
-        _log_poisson, lambda rng, p, n: rng.poisson(p["lam"], n), lambda p: stats.poisson(p["lam"]),
+        _log_poisson, lambda rng, p, n: rng.poisson(p["lam"], n), lambda p: stable_poisson(p["lam"]),
         closed_forms=_moments(*_plain(lam, lam, 1 / sp.sqrt(lam), 1 / lam)),
         mode=_mode_poisson, fit=_exact(lambda x, f: {"lam": float(x.mean())}),
         sympy_stats=lambda x, p: sympy_stats.Poisson(x, p["lam"]),
@@ -533,7 +533,7 @@ _FAMILIES = (
         "chi2", "Chi-squared", False,
         (_positive("df", "Degrees of freedom (need not be an integer)."),),
         ("df",), "[0, inf)", "The sum of df squared standard normals (for integer df).",
-        _log_chi2, lambda rng, p, n: rng.chisquare(p["df"], n), lambda p: stats.chi2(p["df"]),
+        _log_chi2, lambda rng, p, n: rng.chisquare(p["df"], n), lambda p: stable_gamma(p["df"] / 2, 2.0),
         closed_forms={
             **_moments(*_plain(df, 2 * df, sp.sqrt(8 / df), 12 / df)),
             "entropy": (df / 2 + sp.log(2) + sp.loggamma(df / 2) + (1 - df / 2) * _psi(df / 2), None),
