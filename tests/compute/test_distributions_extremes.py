@@ -649,3 +649,12 @@ class TestTheLowerTailOfALargeShape:
             above, below = gamma_sides(M(k + 1), M(lam))  # P(X > k) = P(k + 1, lam)
             close(result.at_x["sf"][0], above, f"sf({k})")
             close(result.at_x["cdf"][0], below, f"cdf({k})")
+
+
+@pytest.mark.parametrize(("df", "x"), [(2.2e-30, 9.4e146), (3.0, 1e200), (1e300, 1e160), (3.0, -2.0)])
+def test_the_student_t_log_density_where_x_squared_over_df_overflows(df: float, x: float) -> None:
+    result = describe(prepare("student_t", {"df": df}), np.array([x]), np.array([0.5]))
+    assert result.at_x is not None
+    log_density = REFERENCES["student_t"][0]
+    with mpmath.workdps(400):
+        close_log(result.at_x["log_pdf"][0], log_density({"df": M(df)}, M(x)), f"log_pdf({x!r})")

@@ -182,10 +182,20 @@ class _StableT(stats.rv_continuous):  # type: ignore[misc]
     """Student's t with df degrees of freedom: SciPy's density and moments, the distribution functions here."""
 
     def _pdf(self, x: np.ndarray, df: np.ndarray) -> np.ndarray:
-        return np.asarray(stats.t.pdf(x, df))
+        return np.asarray(np.exp(self._logpdf(x, df)))
 
     def _logpdf(self, x: np.ndarray, df: np.ndarray) -> np.ndarray:
-        return np.asarray(stats.t.logpdf(x, df))
+        """SciPy's, but for log(1 + x^2/df) where x^2/df overflows: 2 log|x| - log df + log1p(df/x^2) (SciPy's is
+        -inf at df = 3, x = 1e200, where the truth is about -1840)."""
+        with np.errstate(all="ignore"):
+            ratio = x * x / df
+            wide = ~np.isfinite(ratio) | (ratio > 1e300)
+            spread = np.where(
+                wide, 2 * np.log(np.abs(x)) - np.log(df) + np.log1p(df / (x * x)), np.log1p(np.where(wide, 0, ratio))
+            )
+            plain = np.asarray(stats.t.logpdf(np.where(wide, 0.0, x), df))
+            constant = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
+            return np.asarray(np.where(wide, constant - (df + 1) / 2 * spread, plain))
 
     def _sides(self, x: np.ndarray, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the tail beyond |x|, the rest), from I_w(df/2, 1/2) with w = df/(df + x^2), r = df/x^2."""
