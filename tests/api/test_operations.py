@@ -309,6 +309,28 @@ class TestLogConfig:
         }
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", direct["time"])
 
+    async def test_on_the_event_loop_access_lines_go_out_together_and_a_warning_at_once(self) -> None:
+        stream = io.StringIO()
+        handler = logs.AccessHandler(stream)
+        handler.setFormatter(self.formatter("json"))
+        fields = {"status": 200}
+        for _ in range(3):
+            handler.write(logging.INFO, "GET /healthz 200 0.1 ms", fields)
+        assert stream.getvalue() == ""  # held for one write
+        await asyncio.sleep(logs.FLUSH_SECONDS * 2)
+        assert len(stream.getvalue().splitlines()) == 3
+        handler.write(logging.INFO, "GET /healthz 200 0.1 ms", fields)
+        handler.write(logging.WARNING, "GET /x 500 0.1 ms", {"status": 500})
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line["level"] for line in lines] == ["INFO"] * 4 + ["WARNING"]  # in order, the warning at once
+
+    def test_off_the_event_loop_and_at_shutdown_nothing_waits(self) -> None:
+        stream = io.StringIO()
+        handler = logs.AccessHandler(stream)
+        handler.setFormatter(self.formatter("json"))
+        handler.write(logging.INFO, "GET /healthz 200 0.1 ms", {"status": 200})
+        assert len(stream.getvalue().splitlines()) == 1
+
     def test_a_plain_access_line_goes_through_logging(self) -> None:
         handler = logs.AccessHandler(io.StringIO())
         handler.setFormatter(self.formatter("plain"))

@@ -240,6 +240,7 @@ class TestBurst:
         self, server: Server, http: httpx.Client, capsys: pytest.CaptureFixture[str]
     ) -> None:
         rejections = metric(http, "nabla_admission_rejections_total")
+        logged = sum(r.get("status") == 503 for r in server.records())
         slow = in_background(server, "POST", "/v1/derivative", SLOW)  # holds the one worker until the deadline
         until(lambda: metric(http, "nabla_workers_busy") == 1, "the worker to be busy")
         queued = in_background(server, "POST", "/v1/gradient", {"function": "x^6", "at": [1]})
@@ -266,6 +267,9 @@ class TestBurst:
         assert slow().status_code == 422
         assert queued().status_code == 200
         assert metric(http, "nabla_admission_rejections_total") == rejections + len(refused)
+        until(  # access lines go out in one write a few times a second
+            lambda: sum(r.get("status") == 503 for r in server.records()) >= logged + len(refused), "the 503 records"
+        )
         inside = sorted([r["duration_ms"] for r in server.records() if r.get("status") == 503][-len(refused) :])
         refused.sort()
         with capsys.disabled():
