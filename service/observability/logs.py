@@ -109,32 +109,29 @@ class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def direct(self, level: int) -> bool:
         """Whether a record of ``level`` would be written, in JSON, with no filter but the request id's."""
-        return (
-            level >= self.level
-            and type(self.formatter) is JSONFormatter
-            and all(type(f) is RequestIdFilter for f in self.filters)
-        )
+        if level < self.level or type(self.formatter) is not JSONFormatter:
+            return False
+        for found in self.filters:
+            if type(found) is not RequestIdFilter:
+                return False
+        return True
 
     def write(self, level: int, message: str, fields: dict[str, Any]) -> None:
         """The JSON line of an access record: its time, level, logger, message, then ``fields``."""
         created = time.time()
         line = {
             "time": _time(created, int((created - int(created)) * 1000) + 0.0),  # msecs as LogRecord makes them
-            "level": logging.getLevelName(level),
+            "level": _LEVELS.get(level) or logging.getLevelName(level),
             "logger": ACCESS_LOGGER,
             "message": message,
             **fields,
         }
-        text = orjson.dumps(line, default=str).decode() + self.terminator
-        self.acquire()  # as Handler.handle and StreamHandler.emit write
-        try:
-            self._pending.append(text)
-            if level >= logging.WARNING or len(self._pending) >= MAX_PENDING or not self._flush_soon():
+        self._pending.append(orjson.dumps(line, default=str).decode() + self.terminator)  # atomic: no lock needed
+        if level >= logging.WARNING or len(self._pending) >= MAX_PENDING or not self._flush_soon():
+            try:
                 self.flush()
-        except Exception:
-            self.handleError(logging.makeLogRecord({"msg": message, "levelno": level}))
-        finally:
-            self.release()
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": message, "levelno": level}))
 
     def flush(self) -> None:
         """Write the pending lines in one write, then flush the stream (logging's shutdown calls this too)."""
@@ -172,9 +169,13 @@ MAX_PENDING = 1000  # or once this many wait
 ACCESS_LOGGER = "nabla.access"
 
 
+_LEVELS = {logging.INFO: "INFO", logging.WARNING: "WARNING"}  # the access lines' levels, named without a call
+_ACCESS_LOGGER = logging.getLogger(ACCESS_LOGGER)  # once: getLogger takes logging's module lock
+
+
 def access_handler() -> AccessHandler | None:
     """The access logger's handler when it is ``log_config``'s one AccessHandler (the records go nowhere else)."""
-    logger = logging.getLogger(ACCESS_LOGGER)
+    logger = _ACCESS_LOGGER
     handlers = logger.handlers
     if len(handlers) == 1 and type(handlers[0]) is AccessHandler and not logger.propagate and not logger.filters:
         return handlers[0]
