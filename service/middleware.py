@@ -162,13 +162,13 @@ class Observe:
             await send(message)
 
         metrics = self.metrics
-        metrics.in_progress.inc()
+        metrics.in_progress += 1
         start = time.perf_counter()
         try:
             await self.app(scope, receive, sending)
         finally:
             seconds = time.perf_counter() - start
-            metrics.in_progress.dec()
+            metrics.in_progress -= 1
             route = scope.get("route")
             metrics.observe(getattr(route, "path", "none"), scope["method"], status or 500, seconds)
             _log_access(scope, status, seconds * 1000, rid)

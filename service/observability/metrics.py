@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.datastructures import State
@@ -43,7 +43,8 @@ class HttpMetrics:
             "http_request_duration_seconds", "Latency with only few buckets by handler, method and status.",
             ("handler", "method", "status"), buckets=LATENCY_BUCKETS, registry=registry,
         )  # fmt: skip
-        self.in_progress = Gauge("http_requests_inprogress", "HTTP requests being served.", registry=registry)
+        self.in_progress = 0  # requests being served: a plain count on the event loop, read at each scrape
+        registry.register(_InProgress(self))
         registry.register(RuntimeCollector(state))
         ProcessCollector(registry=registry)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
@@ -57,6 +58,17 @@ class HttpMetrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+
+class _InProgress(Collector):
+    """``http_requests_inprogress``, read from ``HttpMetrics.in_progress`` (a Gauge would take a lock twice a
+    request; the count changes only on the event loop, where the scrape reads it too)."""
+
+    def __init__(self, metrics: HttpMetrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("http_requests_inprogress", "HTTP requests being served.", self.metrics.in_progress)
 
 
 class RuntimeCollector(Collector):
